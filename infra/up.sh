@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Brings up the whole development stack, idempotently, and prints what runs where:
+#   Cassandra 5.0 (127.0.0.1:9042) -> Redis (127.0.0.1:6379) -> CQL migrations -> demo seed.
+# Anything already running is reused; a second run starts nothing new.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+if [[ ! -d node_modules ]]; then
+  echo "[up] installing npm dependencies (npm ci)"
+  npm ci --no-audit --no-fund
+fi
+bash infra/cassandra/start.sh
+bash infra/redis/start.sh
+node --import tsx scripts/migrate.ts
+node --import tsx scripts/seed.ts --scale "${SEED_SCALE:-demo}" --if-empty
+cat <<INFO
+[up] running:
+  Cassandra 5.0  127.0.0.1:9042  keyspace ${CASSANDRA_KEYSPACE:-fleetgraph}  (data and logs in .local/cassandra/)
+  Redis          127.0.0.1:6379  (log in .local/redis/)
+[up] stop everything with: npm run dev:down
+INFO

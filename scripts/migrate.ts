@@ -1,0 +1,35 @@
+/**
+ * `npm run db:migrate`: creates the keyspace (CASSANDRA_REPLICATION) and applies the CQL files
+ * of schema/cql in order. A re-run is a no-op; a changed applied file is refused.
+ */
+import { fileURLToPath } from 'node:url';
+import { loadConfig } from '../subgraphs/shared/config.js';
+import { connectCassandra } from '../subgraphs/shared/cassandra/client.js';
+import {
+  migrate,
+  MigrationError,
+  readMigrations,
+} from '../subgraphs/shared/cassandra/migrations.js';
+import { runMain, StartupError } from '../subgraphs/shared/startup.js';
+
+runMain(async () => {
+  const config = loadConfig();
+  const migrations = readMigrations(fileURLToPath(new URL('../schema/cql/', import.meta.url)));
+  const client = await connectCassandra(config, { withKeyspace: false });
+  try {
+    const report = await migrate(client, {
+      keyspace: config.cassandra.keyspace,
+      replication: config.cassandra.replication,
+      migrations,
+    });
+    console.log(
+      `[migrate] keyspace ${config.cassandra.keyspace}: applied ${report.applied.length} (${report.applied.join(', ') || 'none'}), ` +
+        `${report.alreadyApplied.length} already applied`,
+    );
+  } catch (error) {
+    if (error instanceof MigrationError) throw new StartupError(error.message);
+    throw error;
+  } finally {
+    await client.shutdown();
+  }
+});

@@ -1,0 +1,264 @@
+/**
+ * Configuration: the only module that reads `process.env`.
+ *
+ * @remarks
+ * Every process (the three subgraphs, the router, the CLIs) calls {@link loadConfig} once at
+ * start-up and receives a typed, frozen object. Validation happens here, with zod, so a bad
+ * variable stops the process before anything listens, with one line that names the variable.
+ *
+ * Defaults are the single-node development/test stack that `infra/up.sh` starts. Production
+ * (`FLEETGRAPH_ENV=production`) has no defaults for secrets and must name its cluster: the same
+ * variables point at a multi-node Cassandra (contact points, local data center, consistency,
+ * credentials, TLS) and a real Redis (URL with `rediss://` for TLS, or cluster nodes).
+ */
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+
+const DEV_SECRET = 'fleetgraph-development-secret-do-not-use-in-production';
+
+const consistency = z.enum([
+  'ANY',
+  'ONE',
+  'TWO',
+  'THREE',
+  'QUORUM',
+  'ALL',
+  'LOCAL_QUORUM',
+  'EACH_QUORUM',
+  'LOCAL_ONE',
+]);
+export type ConsistencyName = z.infer<typeof consistency>;
+
+const port = z.coerce
+  .number({ error: 'must be a port number' })
+  .int('must be an integer')
+  .min(1, 'must be between 1 and 65535')
+  .max(65535, 'must be between 1 and 65535');
+
+const bool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'], { error: 'must be true or false' })
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+/** `host:port` pairs, comma separated; the port defaults to 9042. */
+const contactPoints = z
+  .string()
+  .min(1, 'must list at least one host')
+  .transform((v) => v.split(',').map((s) => s.trim()))
+  .pipe(
+    z.array(
+      z
+        .string()
+        .regex(/^[A-Za-z0-9.\-_:[\]]+$/, 'must be host or host:port entries separated by commas'),
+    ),
+  );
+
+/**
+ * `SimpleStrategy:1` (dev) or `NetworkTopologyStrategy:dc1=3,dc2=3` (production).
+ * Parsed into the map CQL's `CREATE KEYSPACE ... WITH replication = {...}` takes.
+ */
+const replication = z.string().transform((value, ctx) => {
+  const simple = /^SimpleStrategy:(\d+)$/.exec(value);
+  if (simple) return { class: 'SimpleStrategy', replication_factor: simple[1] as string };
+  const nts = /^NetworkTopologyStrategy:(.+)$/.exec(value);
+  if (nts) {
+    const entries = (nts[1] as string).split(',').map((pair) => pair.trim().split('='));
+    if (entries.every((e) => e.length === 2 && /^[\w-]+$/.test(e[0]!) && /^\d+$/.test(e[1]!))) {
+      return { class: 'NetworkTopologyStrategy', ...Object.fromEntries(entries) } as Record<
+        string,
+        string
+      >;
+    }
+  }
+  ctx.addIssue({
+    code: 'custom',
+    message: 'must be SimpleStrategy:<rf> or NetworkTopologyStrategy:<dc>=<rf>[,<dc>=<rf>...]',
+  });
+  return z.NEVER;
+});
+
+const envSchema = z
+  .object({
+    FLEETGRAPH_ENV: z.enum(['development', 'test', 'production']).default('development'),
+    LOG_LEVEL: z
+      .enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'])
+      .default('info'),
+
+    CASSANDRA_CONTACT_POINTS: contactPoints.default(['127.0.0.1:9042']),
+    CASSANDRA_LOCAL_DC: z.string().min(1).default('datacenter1'),
+    CASSANDRA_KEYSPACE: z
+      .string()
+      .regex(/^[a-z][a-z0-9_]{0,47}$/, 'must be a lower-case CQL identifier')
+      .default('fleetgraph'),
+    CASSANDRA_REPLICATION: replication.default({
+      class: 'SimpleStrategy',
+      replication_factor: '1',
+    }),
+    CASSANDRA_READ_CONSISTENCY: consistency.default('LOCAL_ONE'),
+    CASSANDRA_WRITE_CONSISTENCY: consistency.default('LOCAL_ONE'),
+    CASSANDRA_USERNAME: z.string().optional(),
+    CASSANDRA_PASSWORD: z.string().optional(),
+    CASSANDRA_TLS: bool.default(false),
+    CASSANDRA_TLS_CA_FILE: z.string().optional(),
+    CASSANDRA_CONNECT_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(5000),
+    CASSANDRA_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(12_000),
+    /** Upper bound on statements one DataLoader batch runs at once (executeConcurrent). */
+    CASSANDRA_BATCH_CONCURRENCY: z.coerce.number().int().min(1).max(2048).default(64),
+
+    REDIS_URL: z
+      .string()
+      .regex(/^rediss?:\/\//, 'must start with redis:// or rediss://')
+      .default('redis://127.0.0.1:6379'),
+    /** Comma-separated host:port seeds; when set, Redis Cluster is used instead of REDIS_URL. */
+    REDIS_CLUSTER_NODES: z.string().optional(),
+    REDIS_KEY_PREFIX: z.string().default('fg:'),
+    /** A Redis slower than this is treated as down for the request (fail-open). */
+    REDIS_COMMAND_TIMEOUT_MS: z.coerce.number().int().min(5).max(10_000).default(100),
+
+    /** Shared HMAC secret the router signs forwarded identities with; subgraphs verify it. */
+    IDENTITY_SIGNING_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+    /** HS256 secret for development JWTs (production uses JWT_JWKS_URL). */
+    JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+
+    USERS_PORT: port.default(4001),
+    SESSIONS_PORT: port.default(4002),
+    FLEET_PORT: port.default(4003),
+    ROUTER_PORT: port.default(4000),
+    HOST: z.string().default('127.0.0.1'),
+  })
+  .superRefine((env, ctx) => {
+    if (env.FLEETGRAPH_ENV !== 'production') return;
+    for (const name of ['IDENTITY_SIGNING_SECRET', 'JWT_SECRET'] as const) {
+      if (!env[name])
+        ctx.addIssue({ code: 'custom', path: [name], message: 'is required in production' });
+    }
+    if (env.CASSANDRA_TLS_CA_FILE && !env.CASSANDRA_TLS) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['CASSANDRA_TLS_CA_FILE'],
+        message: 'is set but CASSANDRA_TLS is not true',
+      });
+    }
+  });
+
+type Env = z.infer<typeof envSchema>;
+
+/** Every environment variable this project reads (docker-compose.yml is tested against it). */
+export const CONFIG_VARIABLES: readonly string[] = Object.keys(envSchema.shape);
+
+export interface Config {
+  readonly env: Env['FLEETGRAPH_ENV'];
+  readonly isProduction: boolean;
+  readonly logLevel: Env['LOG_LEVEL'];
+  readonly cassandra: {
+    readonly contactPoints: readonly string[];
+    readonly localDataCenter: string;
+    readonly keyspace: string;
+    readonly replication: Readonly<Record<string, string>>;
+    readonly readConsistency: ConsistencyName;
+    readonly writeConsistency: ConsistencyName;
+    readonly credentials?: { readonly username: string; readonly password: string };
+    readonly tls?: { readonly ca?: Buffer };
+    readonly connectTimeoutMs: number;
+    readonly requestTimeoutMs: number;
+    readonly batchConcurrency: number;
+  };
+  readonly redis: {
+    readonly url: string;
+    readonly clusterNodes?: readonly { host: string; port: number }[];
+    readonly keyPrefix: string;
+    readonly commandTimeoutMs: number;
+  };
+  readonly identitySigningSecret: string;
+  readonly jwtSecret: string;
+  readonly host: string;
+  readonly ports: {
+    readonly users: number;
+    readonly sessions: number;
+    readonly fleet: number;
+    readonly router: number;
+  };
+}
+
+/** Thrown for a bad configuration; its message is one line naming the variable(s). */
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/** Parses and validates the environment once; throws {@link ConfigError} naming the variable. */
+export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
+  // Empty strings mean "unset" (docker-compose passes `VAR=` through for unset variables).
+  const cleaned = Object.fromEntries(
+    Object.entries(source).filter(([, v]) => v !== undefined && v !== ''),
+  );
+  const parsed = envSchema.safeParse(cleaned);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => {
+      const name = issue.path.join('.') || 'environment';
+      const received = cleaned[name];
+      return `${name} ${issue.message}${received !== undefined && !/SECRET|PASSWORD/.test(name) ? ` (got "${received}")` : ''}`;
+    });
+    throw new ConfigError(`Invalid configuration: ${problems.join('; ')}`);
+  }
+  const env = parsed.data;
+  if ((env.CASSANDRA_USERNAME === undefined) !== (env.CASSANDRA_PASSWORD === undefined)) {
+    throw new ConfigError(
+      'Invalid configuration: CASSANDRA_USERNAME and CASSANDRA_PASSWORD must be set together',
+    );
+  }
+  let ca: Buffer | undefined;
+  if (env.CASSANDRA_TLS_CA_FILE) {
+    try {
+      ca = readFileSync(env.CASSANDRA_TLS_CA_FILE);
+    } catch (error) {
+      throw new ConfigError(
+        `Invalid configuration: CASSANDRA_TLS_CA_FILE cannot be read (${(error as Error).message})`,
+      );
+    }
+  }
+  const clusterNodes = env.REDIS_CLUSTER_NODES?.split(',').map((entry) => {
+    const [host, portText] = entry.trim().split(':');
+    const portNumber = Number(portText ?? 6379);
+    if (!host || !Number.isInteger(portNumber) || portNumber < 1 || portNumber > 65535) {
+      throw new ConfigError(
+        `Invalid configuration: REDIS_CLUSTER_NODES entry "${entry}" must be host:port`,
+      );
+    }
+    return { host, port: portNumber };
+  });
+
+  return Object.freeze({
+    env: env.FLEETGRAPH_ENV,
+    isProduction: env.FLEETGRAPH_ENV === 'production',
+    logLevel: env.LOG_LEVEL,
+    cassandra: Object.freeze({
+      contactPoints: env.CASSANDRA_CONTACT_POINTS,
+      localDataCenter: env.CASSANDRA_LOCAL_DC,
+      keyspace: env.CASSANDRA_KEYSPACE,
+      replication: env.CASSANDRA_REPLICATION,
+      readConsistency: env.CASSANDRA_READ_CONSISTENCY,
+      writeConsistency: env.CASSANDRA_WRITE_CONSISTENCY,
+      ...(env.CASSANDRA_USERNAME && env.CASSANDRA_PASSWORD
+        ? { credentials: { username: env.CASSANDRA_USERNAME, password: env.CASSANDRA_PASSWORD } }
+        : {}),
+      ...(env.CASSANDRA_TLS ? { tls: ca ? { ca } : {} } : {}),
+      connectTimeoutMs: env.CASSANDRA_CONNECT_TIMEOUT_MS,
+      requestTimeoutMs: env.CASSANDRA_REQUEST_TIMEOUT_MS,
+      batchConcurrency: env.CASSANDRA_BATCH_CONCURRENCY,
+    }),
+    redis: Object.freeze({
+      url: env.REDIS_URL,
+      ...(clusterNodes ? { clusterNodes } : {}),
+      keyPrefix: env.REDIS_KEY_PREFIX,
+      commandTimeoutMs: env.REDIS_COMMAND_TIMEOUT_MS,
+    }),
+    identitySigningSecret: env.IDENTITY_SIGNING_SECRET ?? DEV_SECRET,
+    jwtSecret: env.JWT_SECRET ?? DEV_SECRET,
+    host: env.HOST,
+    ports: Object.freeze({
+      users: env.USERS_PORT,
+      sessions: env.SESSIONS_PORT,
+      fleet: env.FLEET_PORT,
+      router: env.ROUTER_PORT,
+    }),
+  });
+}

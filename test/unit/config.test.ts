@@ -1,0 +1,101 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { ConfigError, loadConfig } from '../../subgraphs/shared/config.js';
+
+describe('loadConfig', () => {
+  it('when nothing is set, then it yields the single-node development defaults', () => {
+    const config = loadConfig({});
+    assert.deepEqual(config.cassandra.contactPoints, ['127.0.0.1:9042']);
+    assert.equal(config.cassandra.localDataCenter, 'datacenter1');
+    assert.deepEqual(config.cassandra.replication, {
+      class: 'SimpleStrategy',
+      replication_factor: '1',
+    });
+    assert.equal(config.redis.url, 'redis://127.0.0.1:6379');
+    assert.ok(Object.isFrozen(config));
+  });
+
+  it('when production variables are set, then a multi-node cluster with NetworkTopologyStrategy is described', () => {
+    const config = loadConfig({
+      FLEETGRAPH_ENV: 'production',
+      CASSANDRA_CONTACT_POINTS: '10.0.0.1:9042, 10.0.0.2,10.0.0.3:19042',
+      CASSANDRA_LOCAL_DC: 'eu-west',
+      CASSANDRA_REPLICATION: 'NetworkTopologyStrategy:eu-west=3,us-east=3',
+      CASSANDRA_READ_CONSISTENCY: 'LOCAL_QUORUM',
+      CASSANDRA_WRITE_CONSISTENCY: 'LOCAL_QUORUM',
+      CASSANDRA_USERNAME: 'fleet',
+      CASSANDRA_PASSWORD: 'pw',
+      CASSANDRA_TLS: 'true',
+      REDIS_URL: 'rediss://cache.internal:6380',
+      IDENTITY_SIGNING_SECRET: 'x'.repeat(40),
+      JWT_SECRET: 'y'.repeat(40),
+    });
+    assert.deepEqual(config.cassandra.contactPoints, [
+      '10.0.0.1:9042',
+      '10.0.0.2',
+      '10.0.0.3:19042',
+    ]);
+    assert.deepEqual(config.cassandra.replication, {
+      class: 'NetworkTopologyStrategy',
+      'eu-west': '3',
+      'us-east': '3',
+    });
+    assert.equal(config.cassandra.writeConsistency, 'LOCAL_QUORUM');
+    assert.deepEqual(config.cassandra.credentials, { username: 'fleet', password: 'pw' });
+    assert.deepEqual(config.cassandra.tls, {});
+    assert.equal(config.identitySigningSecret, 'x'.repeat(40));
+  });
+
+  const badInputs: [string, Record<string, string>, RegExp][] = [
+    [
+      'an invalid port',
+      { USERS_PORT: '70000' },
+      /^Invalid configuration: USERS_PORT must be between 1 and 65535 \(got "70000"\)$/,
+    ],
+    ['a non-numeric port', { ROUTER_PORT: 'http' }, /ROUTER_PORT must be a port number/],
+    [
+      'a missing secret in production',
+      { FLEETGRAPH_ENV: 'production', JWT_SECRET: 'z'.repeat(32) },
+      /IDENTITY_SIGNING_SECRET is required in production/,
+    ],
+    [
+      'a short secret',
+      { IDENTITY_SIGNING_SECRET: 'short' },
+      /IDENTITY_SIGNING_SECRET must be at least 32 characters/,
+    ],
+    [
+      'an unknown consistency',
+      { CASSANDRA_READ_CONSISTENCY: 'MOST' },
+      /CASSANDRA_READ_CONSISTENCY/,
+    ],
+    [
+      'a malformed replication',
+      { CASSANDRA_REPLICATION: 'NetworkTopologyStrategy:dc1' },
+      /CASSANDRA_REPLICATION must be SimpleStrategy/,
+    ],
+    ['a non-redis URL', { REDIS_URL: 'http://x' }, /REDIS_URL must start with redis:\/\//],
+    [
+      'a username without password',
+      { CASSANDRA_USERNAME: 'u' },
+      /CASSANDRA_USERNAME and CASSANDRA_PASSWORD must be set together/,
+    ],
+  ];
+  for (const [what, env, expected] of badInputs) {
+    it(`when given ${what}, then it throws one line naming the variable`, () => {
+      assert.throws(
+        () => loadConfig(env),
+        (error: unknown) =>
+          error instanceof ConfigError &&
+          expected.test(error.message) &&
+          !error.message.includes('\n'),
+      );
+    });
+  }
+
+  it('when a secret is invalid, then its value is not echoed', () => {
+    assert.throws(
+      () => loadConfig({ JWT_SECRET: 'hunter2' }),
+      (error: unknown) => !(error as Error).message.includes('hunter2'),
+    );
+  });
+});

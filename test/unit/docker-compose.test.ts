@@ -1,0 +1,39 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { describe, it } from 'node:test';
+import { parse } from 'yaml';
+import { CONFIG_VARIABLES } from '../../subgraphs/shared/config.js';
+
+// No Docker engine runs on the project's machines, so docker-compose.yml is kept honest by
+// construction: it must parse, and every variable it passes to our services must be one that
+// subgraphs/shared/config.ts reads.
+describe('docker-compose.yml', () => {
+  const compose = parse(readFileSync('docker-compose.yml', 'utf8')) as {
+    services: Record<
+      string,
+      { image?: string; environment?: Record<string, string>; healthcheck?: unknown }
+    >;
+  };
+
+  it('when parsed, then Cassandra 5 and Redis 7 run from the official images with health checks', () => {
+    assert.equal(compose.services['cassandra']?.image, 'cassandra:5');
+    assert.equal(compose.services['redis']?.image, 'redis:7');
+    assert.ok(compose.services['cassandra']?.healthcheck);
+    assert.ok(compose.services['redis']?.healthcheck);
+  });
+
+  it('when a project service sets an environment variable, then the configuration module knows it', () => {
+    const ours = Object.entries(compose.services).filter(
+      ([name]) => !['cassandra', 'redis'].includes(name),
+    );
+    assert.ok(ours.length > 0);
+    for (const [name, service] of ours) {
+      for (const variable of Object.keys(service.environment ?? {})) {
+        assert.ok(
+          CONFIG_VARIABLES.includes(variable),
+          `${name}: ${variable} is not read by loadConfig`,
+        );
+      }
+    }
+  });
+});
