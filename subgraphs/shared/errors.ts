@@ -1,0 +1,46 @@
+/**
+ * The error-code registry: every GraphQL error this project raises on purpose has one of
+ * these codes in `extensions.code`. Anything else is unexpected and masked at the edge.
+ */
+import { GraphQLError } from 'graphql';
+
+export const ErrorCode = {
+  BAD_USER_INPUT: 'BAD_USER_INPUT',
+  UNAUTHENTICATED: 'UNAUTHENTICATED',
+  FORBIDDEN: 'FORBIDDEN',
+  NOT_FOUND: 'NOT_FOUND',
+  CONFLICT: 'CONFLICT',
+  RATE_LIMITED: 'RATE_LIMITED',
+  INTERNAL_SERVER_ERROR: 'INTERNAL_SERVER_ERROR',
+} as const;
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+/** Codes whose messages are safe to show to clients as they are. */
+export const EXPECTED_CODES: ReadonlySet<string> = new Set(
+  Object.values(ErrorCode).filter((code) => code !== 'INTERNAL_SERVER_ERROR'),
+);
+
+/** A bad argument: the message names the argument (`argumentName` is also in extensions). */
+export function badUserInput(argumentName: string, problem: string): GraphQLError {
+  return new GraphQLError(`Argument "${argumentName}" ${problem}`, {
+    extensions: { code: ErrorCode.BAD_USER_INPUT, argumentName },
+  });
+}
+
+export function notFound(typename: string, id: string): GraphQLError {
+  return new GraphQLError(`${typename} ${id} was not found`, {
+    extensions: { code: ErrorCode.NOT_FOUND, typename },
+  });
+}
+
+export function conflict(message: string): GraphQLError {
+  return new GraphQLError(message, { extensions: { code: ErrorCode.CONFLICT } });
+}
+
+export function unauthenticated(message = 'Authentication is required'): GraphQLError {
+  return new GraphQLError(message, { extensions: { code: ErrorCode.UNAUTHENTICATED } });
+}
+
+export function forbidden(message = 'Not allowed'): GraphQLError {
+  return new GraphQLError(message, { extensions: { code: ErrorCode.FORBIDDEN } });
+}

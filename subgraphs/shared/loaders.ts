@@ -1,0 +1,48 @@
+/**
+ * DataLoader construction shared by the subgraphs' context factories.
+ *
+ * @remarks
+ * Loaders are created per request (in each subgraph's `context.ts`), never shared: a loader's
+ * cache holds what one identity was allowed to see. Each batch is counted
+ * (fleetgraph_dataloader_batches_total, fleetgraph_dataloader_batch_size) so tests can prove
+ * that N parents or N entity representations cost one batch, not N.
+ */
+import DataLoader from 'dataloader';
+import type { SubgraphMetrics } from './metrics.js';
+
+/** Largest batch one loader sends; bigger sets of keys are split by DataLoader. */
+export const MAX_BATCH_SIZE = 1000;
+
+/**
+ * A loader for a by-key access pattern. `fetch` receives distinct keys and returns one
+ * value, `null` (absent) or `Error` per key, in key order: the DataLoader contract.
+ */
+export function createLoader<V>(
+  name: string,
+  metrics: Pick<SubgraphMetrics, 'loaderBatches' | 'loaderBatchSize'>,
+  fetch: (keys: readonly string[]) => Promise<readonly (V | null | Error)[]>,
+): DataLoader<string, V | null> {
+  return new DataLoader<string, V | null>(
+    async (keys) => {
+      metrics.loaderBatches.inc({ loader: name });
+      metrics.loaderBatchSize.observe({ loader: name }, keys.length);
+      const values = await fetch(keys);
+      if (values.length !== keys.length) {
+        throw new Error(`${name}: batch returned ${values.length} values for ${keys.length} keys`);
+      }
+      return values;
+    },
+    { maxBatchSize: MAX_BATCH_SIZE },
+  );
+}
+
+/** Re-orders rows fetched in any order to the keys they were asked for (missing → null). */
+export function alignToKeys<R>(
+  keys: readonly string[],
+  rows: Iterable<R>,
+  keyOf: (row: R) => string,
+): (R | null)[] {
+  const byKey = new Map<string, R>();
+  for (const row of rows) byKey.set(keyOf(row), row);
+  return keys.map((key) => byKey.get(key) ?? null);
+}

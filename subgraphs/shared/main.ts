@@ -1,0 +1,31 @@
+/**
+ * The one way a subgraph process starts: validate configuration, connect Cassandra, build the
+ * server, listen, and drain on SIGTERM/SIGINT. Each subgraph's index.ts is one call to this.
+ */
+import { loadConfig, type Config } from './config.js';
+import { connectCassandra } from './cassandra/client.js';
+import { createLogger } from './logger.js';
+import { createSubgraphServer, type BaseContext, type SubgraphDefinition } from './server.js';
+import { runMain } from './startup.js';
+
+export function runSubgraph<TContext extends BaseContext>(
+  definition: SubgraphDefinition<TContext>,
+  portOf: (config: Config) => number,
+): void {
+  runMain(async () => {
+    const config = loadConfig();
+    const logger = createLogger(config, `subgraph-${definition.name}`);
+    const cassandra = await connectCassandra(config);
+    const server = await createSubgraphServer(definition, { config, cassandra, logger });
+    const url = await server.listen(portOf(config), config.host);
+    logger.info({ url }, `${definition.name} subgraph listening`);
+    const shutdown = async (signal: string) => {
+      logger.info({ signal }, 'draining');
+      await server.close();
+      await cassandra.shutdown();
+      process.exit(0);
+    };
+    process.once('SIGTERM', () => void shutdown('SIGTERM'));
+    process.once('SIGINT', () => void shutdown('SIGINT'));
+  });
+}

@@ -1,0 +1,267 @@
+/**
+ * Builds one subgraph's HTTP server (does not listen: entry files listen, tests import this).
+ *
+ * @remarks
+ * Routes: POST/GET `/graphql` (Apollo Server 5 over node:http, no framework), GET `/metrics`
+ * (Prometheus), GET `/healthz`. Every GraphQL request must carry an identity signed by the
+ * router (identity.ts); an unsigned, forged or stale one is answered 401 UNAUTHENTICATED before
+ * any resolver runs. The per-request context — identity, request id and a fresh set of
+ * DataLoaders — is created in one place: the subgraph's `createContext`.
+ */
+import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { ApolloServer, HeaderMap, type ApolloServerPlugin } from '@apollo/server';
+import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
+import { buildSubgraphSchema } from '@apollo/subgraph';
+import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/resolverMap.js';
+import { GraphQLError, parse, type GraphQLFormattedError, type GraphQLSchema } from 'graphql';
+import type { Config } from './config.js';
+import type { CassandraClient } from './cassandra/client.js';
+import { Db } from './cassandra/db.js';
+import { CursorCodec } from './cassandra/pagination.js';
+import { ErrorCode, EXPECTED_CODES } from './errors.js';
+import { REQUEST_ID_HEADER, verifyIdentity, type Identity } from './identity.js';
+import type { Logger } from './logger.js';
+import { createSubgraphMetrics, type SubgraphMetrics } from './metrics.js';
+import { StartupError } from './startup.js';
+
+/** What every subgraph's context starts from. */
+export interface BaseContext {
+  readonly identity: Identity;
+  readonly requestId: string;
+  readonly db: Db;
+  readonly cursors: CursorCodec;
+  readonly metrics: SubgraphMetrics;
+  readonly logger: Logger;
+  readonly config: Config;
+}
+
+export interface SubgraphDefinition<TContext extends BaseContext> {
+  readonly name: string;
+  /** Path of the SDL file under schema/subgraphs/ — the single source of the schema. */
+  readonly schemaFile: URL;
+  readonly resolvers: GraphQLResolverMap<TContext>;
+  /** Builds the per-request context: the only place per-request state is created. */
+  readonly createContext: (base: BaseContext) => TContext;
+  /** Optional: wraps the built schema (e.g. with authorization middleware). */
+  readonly transformSchema?: (schema: GraphQLSchema) => GraphQLSchema;
+}
+
+export interface SubgraphServer {
+  readonly name: string;
+  readonly httpServer: Server;
+  readonly metrics: SubgraphMetrics;
+  readonly schema: GraphQLSchema;
+  readonly sdl: string;
+  listen(port: number, host: string): Promise<string>;
+  close(): Promise<void>;
+}
+
+// 4 MB: a reportTelemetry call carries up to 10,000 samples (~1.5 MB of JSON).
+const MAX_BODY_BYTES = 4_000_000;
+
+export async function createSubgraphServer<TContext extends BaseContext>(
+  definition: SubgraphDefinition<TContext>,
+  deps: { config: Config; cassandra: CassandraClient; logger: Logger; metrics?: SubgraphMetrics },
+): Promise<SubgraphServer> {
+  const { config, logger } = deps;
+  const metrics = deps.metrics ?? createSubgraphMetrics(definition.name);
+  const db = new Db(deps.cassandra, metrics, config.cassandra.batchConcurrency);
+  const cursors = new CursorCodec(config.identitySigningSecret);
+  const sdl = readFileSync(definition.schemaFile, 'utf8');
+  let schema = buildSubgraphSchema([
+    { typeDefs: parse(sdl), resolvers: definition.resolvers as GraphQLResolverMap<unknown> },
+  ]);
+  if (definition.transformSchema) schema = definition.transformSchema(schema);
+
+  const countRequests: ApolloServerPlugin<TContext> = {
+    async requestDidStart() {
+      return {
+        async didResolveOperation({ operationName }) {
+          metrics.requests.inc({ operation: operationName ?? 'anonymous' });
+        },
+      };
+    },
+  };
+
+  const apollo = new ApolloServer<TContext>({
+    schema,
+    // Inline tracing (ftv1) is for Apollo's SaaS usage reporting, which we do not use; it
+    // costs time on every field.
+    plugins: [countRequests, ApolloServerPluginInlineTraceDisabled()],
+    introspection: !config.isProduction,
+    includeStacktraceInErrorResponses: false,
+    formatError: (formatted, error) => formatSubgraphError(formatted, error, metrics, logger),
+  });
+  await apollo.start();
+
+  const httpServer = createServer((req, res) => {
+    handle(req, res).catch((error: unknown) => {
+      logger.error({ err: error }, 'unhandled error in request handler');
+      if (!res.headersSent)
+        sendJson(res, 500, {
+          errors: [
+            {
+              message: 'Internal server error',
+              extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR },
+            },
+          ],
+        });
+      else res.end();
+    });
+  });
+  httpServer.keepAliveTimeout = 65_000;
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://subgraph');
+    if (url.pathname === '/healthz')
+      return sendJson(res, 200, { status: 'ok', subgraph: definition.name });
+    if (url.pathname === '/metrics') {
+      res.writeHead(200, { 'content-type': metrics.registry.contentType });
+      res.end(await metrics.registry.metrics());
+      return;
+    }
+    if (url.pathname !== '/graphql') return sendJson(res, 404, { error: 'not found' });
+
+    const headers = new HeaderMap();
+    for (const [key, value] of Object.entries(req.headers)) {
+      if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(', ') : value);
+    }
+    const verified = verifyIdentity(headers, config.identitySigningSecret);
+    if (!verified.ok) {
+      metrics.resolverErrors.inc({ code: ErrorCode.UNAUTHENTICATED });
+      return sendJson(res, 401, {
+        errors: [
+          {
+            message: `Request refused: ${verified.reason}`,
+            extensions: { code: ErrorCode.UNAUTHENTICATED },
+          },
+        ],
+      });
+    }
+    const requestId = headers.get(REQUEST_ID_HEADER) ?? randomUUID();
+    let body: unknown;
+    if (req.method === 'POST') {
+      const raw = await readBody(req);
+      if (raw === null)
+        return sendJson(res, 413, {
+          errors: [
+            { message: 'Request body too large', extensions: { code: ErrorCode.BAD_USER_INPUT } },
+          ],
+        });
+      try {
+        body = raw.length ? JSON.parse(raw) : undefined;
+      } catch {
+        return sendJson(res, 400, {
+          errors: [
+            {
+              message: 'Request body is not valid JSON',
+              extensions: { code: ErrorCode.BAD_USER_INPUT },
+            },
+          ],
+        });
+      }
+    }
+    const response = await apollo.executeHTTPGraphQLRequest({
+      httpGraphQLRequest: { method: req.method ?? 'GET', headers, search: url.search, body },
+      context: async () =>
+        definition.createContext({
+          identity: verified.identity,
+          requestId,
+          db,
+          cursors,
+          metrics,
+          logger: logger.child({ requestId }),
+          config,
+        }),
+    });
+    for (const [key, value] of response.headers) res.setHeader(key, value);
+    res.statusCode = response.status ?? 200;
+    if (response.body.kind === 'complete') {
+      res.end(response.body.string);
+    } else {
+      for await (const chunk of response.body.asyncIterator) res.write(chunk);
+      res.end();
+    }
+  }
+
+  return {
+    name: definition.name,
+    httpServer,
+    metrics,
+    schema,
+    sdl,
+    listen: (port, host) =>
+      new Promise((resolve, reject) => {
+        httpServer.once('error', (error: NodeJS.ErrnoException) =>
+          reject(
+            error.code === 'EADDRINUSE'
+              ? new StartupError(
+                  `${definition.name} subgraph: port ${port} on ${host} is already in use (${definition.name.toUpperCase()}_PORT)`,
+                )
+              : error,
+          ),
+        );
+        httpServer.listen(port, host, () => {
+          const address = httpServer.address() as AddressInfo;
+          resolve(`http://${host}:${address.port}/graphql`);
+        });
+      }),
+    close: async () => {
+      await new Promise<void>((resolve) => {
+        httpServer.close(() => resolve());
+        httpServer.closeIdleConnections();
+      });
+      await apollo.stop();
+    },
+  };
+}
+
+/**
+ * Expected errors (a code from the registry) pass through as they are; anything else is
+ * logged with its stack and masked, so internals (CQL, hosts, stack traces) never reach a client.
+ */
+function formatSubgraphError(
+  formatted: GraphQLFormattedError,
+  error: unknown,
+  metrics: SubgraphMetrics,
+  logger: Logger,
+): GraphQLFormattedError {
+  const code = String(formatted.extensions?.['code'] ?? '');
+  // Apollo's own request errors (parse/validation) carry their own codes and are safe.
+  const isApolloCode =
+    /^(GRAPHQL_PARSE_FAILED|GRAPHQL_VALIDATION_FAILED|BAD_REQUEST|PERSISTED_QUERY_NOT_FOUND|PERSISTED_QUERY_NOT_SUPPORTED|OPERATION_RESOLUTION_FAILURE)$/.test(
+      code,
+    );
+  if (EXPECTED_CODES.has(code) || isApolloCode) {
+    metrics.resolverErrors.inc({ code });
+    return formatted;
+  }
+  metrics.resolverErrors.inc({ code: ErrorCode.INTERNAL_SERVER_ERROR });
+  const original = error instanceof GraphQLError ? (error.originalError ?? error) : error;
+  logger.error({ err: original, path: formatted.path }, 'unexpected resolver error');
+  return {
+    message: 'Internal server error',
+    ...(formatted.path ? { path: formatted.path } : {}),
+    ...(formatted.locations ? { locations: formatted.locations } : {}),
+    extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR },
+  };
+}
+
+function sendJson(res: ServerResponse, status: number, payload: unknown): void {
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8' });
+  res.end(JSON.stringify(payload));
+}
+
+async function readBody(req: IncomingMessage): Promise<string | null> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_BODY_BYTES) return null;
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}

@@ -1,0 +1,54 @@
+/**
+ * Argument validation shared by resolvers: every failure is a BAD_USER_INPUT naming the argument.
+ */
+import { badUserInput } from './errors.js';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** Largest page a connection serves; larger `first` values are refused, not silently cut. */
+export const MAX_PAGE_SIZE = 500;
+/** Most ids one `users(ids:)` / `robots(ids:)` call accepts. */
+export const MAX_IDS_PER_CALL = 500;
+
+export function isUuid(value: unknown): value is string {
+  return typeof value === 'string' && UUID.test(value);
+}
+
+export function requireUuid(argumentName: string, value: string): string {
+  if (!UUID.test(value))
+    throw badUserInput(argumentName, `must be a UUID (got "${truncate(value)}")`);
+  return value.toLowerCase();
+}
+
+export function requireUuids(argumentName: string, values: readonly string[]): string[] {
+  if (values.length > MAX_IDS_PER_CALL) {
+    throw badUserInput(
+      argumentName,
+      `accepts at most ${MAX_IDS_PER_CALL} ids (got ${values.length})`,
+    );
+  }
+  return values.map((value) => requireUuid(argumentName, value));
+}
+
+export function requirePageSize(
+  argumentName: string,
+  value: number | null | undefined,
+  fallback = 20,
+): number {
+  const size = value ?? fallback;
+  if (!Number.isInteger(size) || size < 1 || size > MAX_PAGE_SIZE) {
+    throw badUserInput(argumentName, `must be between 1 and ${MAX_PAGE_SIZE} (got ${size})`);
+  }
+  return size;
+}
+
+export function requireNonEmpty(argumentName: string, value: string, max = 200): string {
+  const trimmed = value.trim();
+  if (trimmed.length === 0) throw badUserInput(argumentName, 'must not be empty');
+  if (trimmed.length > max) throw badUserInput(argumentName, `must be at most ${max} characters`);
+  return trimmed;
+}
+
+export function truncate(value: string, max = 40): string {
+  return value.length > max ? `${value.slice(0, max)}…` : value;
+}

@@ -1,0 +1,180 @@
+/**
+ * users subgraph: every CQL statement it runs. Rows come back as plain models, re-ordered to
+ * the keys they were asked for (the DataLoader contract), with per-key errors.
+ */
+import { randomUUID } from 'node:crypto';
+import type cassandra from 'cassandra-driver';
+import { BUCKET_COUNT, bucketOf } from '../shared/cassandra/buckets.js';
+import type { Db } from '../shared/cassandra/db.js';
+import { pageAcrossBuckets, type CursorCodec, type Page } from '../shared/cassandra/pagination.js';
+import { conflict } from '../shared/errors.js';
+import type { Role } from '../shared/identity.js';
+
+export interface OrganizationModel {
+  readonly id: string;
+  readonly name: string;
+  readonly createdAt: Date;
+}
+
+export interface UserModel {
+  readonly id: string;
+  readonly organizationId: string;
+  readonly email: string;
+  readonly displayName: string;
+  readonly roles: Role[];
+  readonly createdAt: Date;
+}
+
+const SELECT_ORGANIZATION =
+  'SELECT organization_id, name, created_at FROM organizations WHERE organization_id = ?';
+const SELECT_USER =
+  'SELECT user_id, organization_id, email, display_name, roles, created_at FROM users_by_id WHERE user_id = ?';
+const SELECT_USERS_OF_ORGANIZATION =
+  'SELECT user_id FROM users_by_organization WHERE organization_id = ? AND bucket = ?';
+const BUCKETS = Array.from({ length: BUCKET_COUNT }, (_, i) => i);
+
+function toOrganization(row: cassandra.types.Row): OrganizationModel {
+  return { id: String(row['organization_id']), name: row['name'], createdAt: row['created_at'] };
+}
+
+function toUser(row: cassandra.types.Row): UserModel {
+  return {
+    id: String(row['user_id']),
+    organizationId: String(row['organization_id']),
+    email: row['email'],
+    displayName: row['display_name'],
+    roles: [...((row['roles'] as string[] | null) ?? [])].sort() as Role[],
+    createdAt: row['created_at'],
+  };
+}
+
+/** One single-partition read per key, run concurrently; one result per key, in key order. */
+async function readEach<M>(
+  db: Db,
+  cql: string,
+  ids: readonly string[],
+  map: (row: cassandra.types.Row) => M,
+) {
+  const results = await db.executeEach(
+    cql,
+    ids.map((id) => [id]),
+  );
+  return results.map((result) =>
+    result instanceof Error ? result : result.first() ? map(result.first()) : null,
+  );
+}
+
+export const usersRepository = {
+  organizationsById: (db: Db, ids: readonly string[]) =>
+    readEach(db, SELECT_ORGANIZATION, ids, toOrganization),
+
+  usersById: (db: Db, ids: readonly string[]) => readEach(db, SELECT_USER, ids, toUser),
+
+  /** One page of an organization's user ids, walking its 16 buckets. */
+  async userIdsOfOrganization(
+    db: Db,
+    codec: CursorCodec,
+    organizationId: string,
+    first: number,
+    after: string | null | undefined,
+  ): Promise<Page<string>> {
+    const page = await pageAcrossBuckets({
+      db,
+      codec,
+      fingerprint: `organization-users:${organizationId}`,
+      cql: SELECT_USERS_OF_ORGANIZATION,
+      buckets: BUCKETS,
+      paramsFor: (bucket) => [organizationId, bucket],
+      first,
+      after,
+    });
+    return { ...page, rows: page.rows.map((row) => String(row['user_id'])) };
+  },
+
+  /**
+   * Creates a user. The email is reserved first with a lightweight transaction (the only
+   * uniqueness Cassandra can enforce); the user rows are then written in one logged batch.
+   * If that batch fails the reservation is released, so a rejected mutation leaves nothing.
+   */
+  async createUser(
+    db: Db,
+    input: { organizationId: string; email: string; displayName: string; roles: Role[] },
+  ): Promise<UserModel> {
+    const id = randomUUID();
+    await reserveEmail(db, input.email, id);
+    const now = new Date();
+    try {
+      await db.batch([
+        {
+          query:
+            'INSERT INTO users_by_id (user_id, organization_id, email, display_name, roles, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
+          params: [id, input.organizationId, input.email, input.displayName, input.roles, now, now],
+        },
+        {
+          query:
+            'INSERT INTO users_by_organization (organization_id, bucket, user_id) VALUES (?, ?, ?)',
+          params: [input.organizationId, bucketOf(id), id],
+        },
+      ]);
+    } catch (error) {
+      await releaseEmail(db, input.email, id);
+      throw error;
+    }
+    return {
+      id,
+      organizationId: input.organizationId,
+      email: input.email,
+      displayName: input.displayName,
+      roles: [...input.roles].sort(),
+      createdAt: now,
+    };
+  },
+
+  /** Changes email and/or display name; a new email is reserved before the old is released. */
+  async updateUser(
+    db: Db,
+    current: UserModel,
+    changes: { email?: string; displayName?: string },
+  ): Promise<UserModel> {
+    const email = changes.email ?? current.email;
+    const displayName = changes.displayName ?? current.displayName;
+    const emailChanged = email !== current.email;
+    if (emailChanged) await reserveEmail(db, email, current.id);
+    try {
+      await db.execute(
+        'UPDATE users_by_id SET email = ?, display_name = ?, updated_at = ? WHERE user_id = ?',
+        [email, displayName, new Date(), current.id],
+        { write: true, idempotent: true },
+      );
+    } catch (error) {
+      if (emailChanged) await releaseEmail(db, email, current.id);
+      throw error;
+    }
+    if (emailChanged) await releaseEmail(db, current.email, current.id);
+    return { ...current, email, displayName };
+  },
+
+  async setRoles(db: Db, current: UserModel, roles: Role[]): Promise<UserModel> {
+    await db.execute(
+      'UPDATE users_by_id SET roles = ?, updated_at = ? WHERE user_id = ?',
+      [roles, new Date(), current.id],
+      { write: true, idempotent: true },
+    );
+    return { ...current, roles: [...roles].sort() };
+  },
+};
+
+async function reserveEmail(db: Db, email: string, userId: string): Promise<void> {
+  const result = await db.execute(
+    'INSERT INTO users_by_email (email, user_id) VALUES (?, ?) IF NOT EXISTS',
+    [email, userId],
+    { write: true },
+  );
+  if (!result.wasApplied()) throw conflict(`The email ${email} is already used by another user`);
+}
+
+async function releaseEmail(db: Db, email: string, userId: string): Promise<void> {
+  await db.execute('DELETE FROM users_by_email WHERE email = ? IF user_id = ?', [email, userId], {
+    write: true,
+  });
+}

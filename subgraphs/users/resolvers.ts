@@ -1,0 +1,130 @@
+/**
+ * users subgraph resolvers: thin — validate arguments, then call a loader or the repository.
+ */
+import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/index.js';
+import { notFound } from '../shared/errors.js';
+import type { Role } from '../shared/identity.js';
+import { DateTimeScalar } from '../shared/scalars.js';
+import {
+  isUuid,
+  requireNonEmpty,
+  requirePageSize,
+  requireUuid,
+  requireUuids,
+} from '../shared/validate.js';
+import { badUserInput } from '../shared/errors.js';
+import type { UsersContext } from './context.js';
+import { usersRepository, type OrganizationModel, type UserModel } from './repository.js';
+
+const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+
+function requireEmail(argumentName: string, value: string): string {
+  const email = value.trim().toLowerCase();
+  if (!EMAIL.test(email) || email.length > 254)
+    throw badUserInput(argumentName, `must be an email address (got "${value}")`);
+  return email;
+}
+
+async function loadUserOrFail(
+  ctx: UsersContext,
+  argumentName: string,
+  id: string,
+): Promise<UserModel> {
+  const user = await ctx.loaders.userById.load(requireUuid(argumentName, id));
+  if (!user) throw notFound('User', id);
+  return user;
+}
+
+export const usersResolvers: GraphQLResolverMap<UsersContext> = {
+  DateTime: DateTimeScalar,
+  Role: { VIEWER: 'viewer', OPERATOR: 'operator', ADMIN: 'admin' },
+
+  Query: {
+    me: (_root, _args, ctx) =>
+      ctx.identity.kind === 'user' ? ctx.loaders.userById.load(ctx.identity.userId) : null,
+    user: (_root, args: { id: string }, ctx) =>
+      ctx.loaders.userById.load(requireUuid('id', args.id)),
+    users: (_root, args: { ids: string[] }, ctx) =>
+      ctx.loaders.userById.loadMany(requireUuids('ids', args.ids)),
+    organization: (_root, args: { id: string }, ctx) =>
+      ctx.loaders.organizationById.load(requireUuid('id', args.id)),
+  },
+
+  Mutation: {
+    async createUser(
+      _root,
+      {
+        input,
+      }: { input: { organizationId: string; email: string; displayName: string; roles: Role[] } },
+      ctx,
+    ) {
+      const organizationId = requireUuid('input.organizationId', input.organizationId);
+      const email = requireEmail('input.email', input.email);
+      const displayName = requireNonEmpty('input.displayName', input.displayName, 100);
+      if (!(await ctx.loaders.organizationById.load(organizationId)))
+        throw notFound('Organization', organizationId);
+      const user = await usersRepository.createUser(ctx.db, {
+        organizationId,
+        email,
+        displayName,
+        roles: [...new Set(input.roles)],
+      });
+      ctx.loaders.userById.prime(user.id, user);
+      return user;
+    },
+    async updateUser(
+      _root,
+      { input }: { input: { id: string; email?: string | null; displayName?: string | null } },
+      ctx,
+    ) {
+      const current = await loadUserOrFail(ctx, 'input.id', input.id);
+      const user = await usersRepository.updateUser(ctx.db, current, {
+        ...(input.email != null ? { email: requireEmail('input.email', input.email) } : {}),
+        ...(input.displayName != null
+          ? { displayName: requireNonEmpty('input.displayName', input.displayName, 100) }
+          : {}),
+      });
+      ctx.loaders.userById.clear(user.id).prime(user.id, user);
+      return user;
+    },
+    async setUserRoles(_root, args: { userId: string; roles: Role[] }, ctx) {
+      const current = await loadUserOrFail(ctx, 'userId', args.userId);
+      const user = await usersRepository.setRoles(ctx.db, current, [...new Set(args.roles)]);
+      ctx.loaders.userById.clear(user.id).prime(user.id, user);
+      return user;
+    },
+  },
+
+  Organization: {
+    __resolveReference: (ref: { id: string }, ctx: UsersContext) =>
+      isUuid(ref.id) ? ctx.loaders.organizationById.load(ref.id.toLowerCase()) : null,
+    async users(
+      org: OrganizationModel,
+      args: { first?: number | null; after?: string | null },
+      ctx,
+    ) {
+      const page = await usersRepository.userIdsOfOrganization(
+        ctx.db,
+        ctx.cursors,
+        org.id,
+        requirePageSize('first', args.first),
+        args.after,
+      );
+      const users = await ctx.loaders.userById.loadMany(page.rows);
+      return {
+        nodes: users.filter((user): user is UserModel => user !== null && !(user instanceof Error)),
+        pageInfo: { hasNextPage: page.hasNextPage, endCursor: page.endCursor },
+      };
+    },
+  },
+
+  User: {
+    __resolveReference: (ref: { id: string }, ctx: UsersContext) =>
+      isUuid(ref.id) ? ctx.loaders.userById.load(ref.id.toLowerCase()) : null,
+    async organization(user: UserModel, _args, ctx) {
+      const org = await ctx.loaders.organizationById.load(user.organizationId);
+      if (!org) throw notFound('Organization', user.organizationId);
+      return org;
+    },
+  },
+};

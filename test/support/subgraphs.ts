@@ -1,0 +1,90 @@
+/**
+ * Starts real subgraph servers in the test process (on random ports, against the real
+ * Cassandra node) and talks to them over HTTP with a router-signed identity.
+ */
+import { createLogger } from '../../subgraphs/shared/logger.js';
+import { signIdentity, type Identity } from '../../subgraphs/shared/identity.js';
+import {
+  createSubgraphServer,
+  type BaseContext,
+  type SubgraphDefinition,
+  type SubgraphServer,
+} from '../../subgraphs/shared/server.js';
+import type { CassandraClient } from '../../subgraphs/shared/cassandra/client.js';
+import { seedIds } from '../../scripts/seed-ids.js';
+import { testConfig } from './stack.js';
+
+export interface RunningSubgraph {
+  readonly server: SubgraphServer;
+  readonly url: string;
+  request<T = Record<string, unknown>>(
+    query: string,
+    variables?: Record<string, unknown>,
+    identity?: Identity,
+  ): Promise<{
+    status: number;
+    body: {
+      data?: T;
+      errors?: { message: string; path?: unknown[]; extensions?: Record<string, unknown> }[];
+    };
+  }>;
+  /** Sum of a counter's samples whose labels include `labels`, read from GET /metrics. */
+  metric(name: string, labels?: Record<string, string>): Promise<number>;
+  close(): Promise<void>;
+}
+
+export async function startSubgraph<T extends BaseContext>(
+  definition: SubgraphDefinition<T>,
+  cassandra: CassandraClient,
+): Promise<RunningSubgraph> {
+  const server = await createSubgraphServer(definition, {
+    config: testConfig,
+    cassandra,
+    logger: createLogger(testConfig, `test-${definition.name}`),
+  });
+  const url = await server.listen(0, '127.0.0.1');
+  const base = url.replace(/\/graphql$/, '');
+  return {
+    server,
+    url,
+    async request(query, variables = {}, identity = ADMIN_OF_ORG0) {
+      const response = await fetch(url, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          ...signIdentity(identity, testConfig.identitySigningSecret),
+        },
+        body: JSON.stringify({ query, variables }),
+      });
+      return { status: response.status, body: (await response.json()) as never };
+    },
+    async metric(name, labels = {}) {
+      const text = await (await fetch(`${base}/metrics`)).text();
+      return sumMetric(text, name, labels);
+    },
+    close: () => server.close(),
+  };
+}
+
+/** Parses Prometheus text and sums the samples of `name` that carry all of `labels`. */
+export function sumMetric(text: string, name: string, labels: Record<string, string> = {}): number {
+  let total = 0;
+  for (const line of text.split('\n')) {
+    if (!line.startsWith(`${name}{`) && !line.startsWith(`${name} `)) continue;
+    const match = /^[^{\s]+(?:\{(.*)\})?\s+(\S+)/.exec(line);
+    if (!match) continue;
+    const sample = Object.fromEntries(
+      [...(match[1] ?? '').matchAll(/(\w+)="([^"]*)"/g)].map((m) => [m[1], m[2]]),
+    );
+    if (Object.entries(labels).every(([k, v]) => sample[k] === v)) total += Number(match[2]);
+  }
+  return total;
+}
+
+export const ADMIN_OF_ORG0: Identity = {
+  kind: 'user',
+  userId: seedIds.user(0, 0),
+  organizationId: seedIds.organization(0),
+  roles: ['admin', 'operator', 'viewer'],
+  sessionId: seedIds.session(0, 0, 0),
+};
