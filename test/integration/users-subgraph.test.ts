@@ -7,6 +7,15 @@ import { usersSubgraph } from '../../subgraphs/users/subgraph.js';
 import { cassandraForTest } from '../support/stack.js';
 import { ADMIN_OF_ORG0, startSubgraph, type RunningSubgraph } from '../support/subgraphs.js';
 
+interface UsersPage {
+  organization: {
+    users: {
+      nodes: { id: string }[];
+      pageInfo: { hasNextPage: boolean; endCursor: string | null };
+    };
+  };
+}
+
 describe('users subgraph over HTTP against the real Cassandra node', () => {
   let cassandra: CassandraClient;
   let users: RunningSubgraph;
@@ -66,7 +75,7 @@ describe('users subgraph over HTTP against the real Cassandra node', () => {
     const seen: string[] = [];
     let after: string | null = null;
     for (let guard = 0; guard < 20; guard++) {
-      const { body } = await users.request<{
+      const { body }: { body: { data?: UsersPage; errors?: unknown } } = await users.request<{
         organization: {
           users: {
             nodes: { id: string }[];
