@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Brings up the whole development stack, idempotently, and prints what runs where:
-#   Cassandra 5.0 (127.0.0.1:9042) -> Redis (127.0.0.1:6379) -> CQL migrations -> demo seed.
+#   Cassandra 5.0 (127.0.0.1:9042) -> Redis (127.0.0.1:6379) -> CQL migrations -> demo seed
+#   -> users/sessions/fleet subgraphs (4001-4003) -> router (4000). FLEETGRAPH_SERVICES=off
+#   stops after the data stores (the test suite starts its own in-process servers).
 # Anything already running is reused; a second run starts nothing new.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -13,6 +15,9 @@ bash infra/cassandra/start.sh
 bash infra/redis/start.sh
 node --import tsx scripts/migrate.ts
 node --import tsx scripts/seed.ts --scale "${SEED_SCALE:-demo}" --if-empty
+if [[ "${FLEETGRAPH_SERVICES:-on}" != off ]]; then
+  bash infra/services.sh start
+fi
 cat <<INFO
 [up] running:
   Cassandra 5.0  127.0.0.1:9042  keyspace ${CASSANDRA_KEYSPACE:-fleetgraph}  (data and logs in .local/cassandra/)

@@ -295,7 +295,13 @@ runMain(async () => {
     const marker = await client.execute('SELECT robot_id FROM robots_by_id WHERE robot_id = ?', [
       ids.robot(o, shape.fleetsPerOrganization - 1, shape.robotsPerFleet - 1),
     ]);
-    if (marker.rowLength > 0) {
+    // Sessions expire (TTL 7 days), robots do not: a long-lived dev node needs its sessions
+    // re-seeded even when the rest is there.
+    const session = await client.execute(
+      'SELECT session_id FROM sessions_by_id WHERE session_id = ?',
+      [ids.session(0, 0, 0)],
+    );
+    if (marker.rowLength > 0 && session.rowLength > 0) {
       console.log(`[seed] scale ${scale} is already loaded in keyspace ${ks}; nothing to do`);
       await client.shutdown();
       return;

@@ -5,7 +5,9 @@
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
-bash infra/up.sh
+# The suite starts its own subgraphs and router in process (on random ports), so only the
+# data stores are brought up here.
+FLEETGRAPH_SERVICES=off bash infra/up.sh
 export FLEETGRAPH_ENV=test
 shopt -s nullglob globstar
 files=(test/unit/**/*.test.ts test/integration/**/*.test.ts test/e2e/**/*.test.ts)

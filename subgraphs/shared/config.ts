@@ -119,6 +119,48 @@ const envSchema = z
     /** HS256 secret for development JWTs (production uses JWT_JWKS_URL). */
     JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
 
+    /** JWKS endpoint for production JWTs (RS256/ES256); when set, JWT_SECRET is not used. */
+    JWT_JWKS_URL: z.url({ error: 'must be a URL' }).optional(),
+    JWT_ISSUER: z.string().optional(),
+    JWT_AUDIENCE: z.string().optional(),
+    JWT_CLOCK_TOLERANCE_SECONDS: z.coerce.number().int().min(0).max(300).default(30),
+
+    /** The composed supergraph the router serves (hot-reloaded when the file changes). */
+    SUPERGRAPH_PATH: z.string().default('schema/supergraph.graphql'),
+    /** `name=url,…` overrides of the subgraph URLs written in the supergraph. */
+    SUBGRAPH_URLS: z
+      .string()
+      .regex(
+        /^(\s*[\w-]+=https?:\/\/[^,\s]+\s*)(,\s*[\w-]+=https?:\/\/[^,\s]+\s*)*$/,
+        'must be name=http://host:port/path pairs separated by commas',
+      )
+      .optional(),
+    ROUTER_GRAPHQL_PATH: z
+      .string()
+      .regex(/^\/[\w\-/]*$/, 'must be a path such as /graphql')
+      .default('/graphql'),
+    /** Whether requests without credentials are served (as the anonymous identity). */
+    ROUTER_ALLOW_ANONYMOUS: bool.default(true),
+    SUBGRAPH_TIMEOUT_MS: z.coerce.number().int().min(50).max(120_000).default(5000),
+    SUBGRAPH_RETRIES: z.coerce.number().int().min(0).max(5).default(2),
+    /** Seconds a "session not revoked" answer is trusted (cached in Redis). */
+    SESSION_CHECK_CACHE_SECONDS: z.coerce.number().int().min(0).max(300).default(5),
+    /** Requests per minute by class: `user=600,partner-standard=300,partner-premium=3000`. */
+    RATE_LIMITS: z
+      .string()
+      .regex(
+        /^[\w-]+=\d+(,[\w-]+=\d+)*$/,
+        'must be class=requestsPerMinute pairs separated by commas',
+      )
+      .default(
+        'user=1200,anonymous=300,partner-standard=600,partner-premium=6000,partner-trial=60',
+      ),
+    MAX_QUERY_DEPTH: z.coerce.number().int().min(1).max(100).default(12),
+    MAX_QUERY_ALIASES: z.coerce.number().int().min(0).max(1000).default(20),
+    MAX_QUERY_TOKENS: z.coerce.number().int().min(10).max(100_000).default(3000),
+    MAX_QUERY_DIRECTIVES: z.coerce.number().int().min(0).max(1000).default(20),
+    MAX_QUERY_COST: z.coerce.number().int().min(1).max(10_000_000).default(20_000),
+
     USERS_PORT: port.default(4001),
     SESSIONS_PORT: port.default(4002),
     FLEET_PORT: port.default(4003),
@@ -170,6 +212,29 @@ export interface Config {
   };
   readonly identitySigningSecret: string;
   readonly jwtSecret: string;
+  readonly jwt: {
+    readonly jwksUrl?: string;
+    readonly issuer?: string;
+    readonly audience?: string;
+    readonly clockToleranceSeconds: number;
+  };
+  readonly router: {
+    readonly supergraphPath: string;
+    readonly subgraphUrls: Readonly<Record<string, string>>;
+    readonly graphqlPath: string;
+    readonly allowAnonymous: boolean;
+    readonly subgraphTimeoutMs: number;
+    readonly subgraphRetries: number;
+    readonly sessionCheckCacheSeconds: number;
+    readonly rateLimits: Readonly<Record<string, number>>;
+    readonly limits: {
+      readonly maxDepth: number;
+      readonly maxAliases: number;
+      readonly maxTokens: number;
+      readonly maxDirectives: number;
+      readonly maxCost: number;
+    };
+  };
   readonly host: string;
   readonly ports: {
     readonly users: number;
@@ -177,6 +242,17 @@ export interface Config {
     readonly fleet: number;
     readonly router: number;
   };
+}
+
+/** `a=1, b=2` → { a: '1', b: '2' } (formats are validated by the schema above). */
+function pairs(text: string | undefined): Record<string, string> {
+  if (!text) return {};
+  return Object.fromEntries(
+    text.split(',').map((pair) => {
+      const index = pair.indexOf('=');
+      return [pair.slice(0, index).trim(), pair.slice(index + 1).trim()];
+    }),
+  );
 }
 
 /** Thrown for a bad configuration; its message is one line naming the variable(s). */
@@ -253,6 +329,31 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     }),
     identitySigningSecret: env.IDENTITY_SIGNING_SECRET ?? DEV_SECRET,
     jwtSecret: env.JWT_SECRET ?? DEV_SECRET,
+    jwt: Object.freeze({
+      ...(env.JWT_JWKS_URL ? { jwksUrl: env.JWT_JWKS_URL } : {}),
+      ...(env.JWT_ISSUER ? { issuer: env.JWT_ISSUER } : {}),
+      ...(env.JWT_AUDIENCE ? { audience: env.JWT_AUDIENCE } : {}),
+      clockToleranceSeconds: env.JWT_CLOCK_TOLERANCE_SECONDS,
+    }),
+    router: Object.freeze({
+      supergraphPath: env.SUPERGRAPH_PATH,
+      subgraphUrls: Object.freeze(pairs(env.SUBGRAPH_URLS)),
+      graphqlPath: env.ROUTER_GRAPHQL_PATH,
+      allowAnonymous: env.ROUTER_ALLOW_ANONYMOUS,
+      subgraphTimeoutMs: env.SUBGRAPH_TIMEOUT_MS,
+      subgraphRetries: env.SUBGRAPH_RETRIES,
+      sessionCheckCacheSeconds: env.SESSION_CHECK_CACHE_SECONDS,
+      rateLimits: Object.freeze(
+        Object.fromEntries(Object.entries(pairs(env.RATE_LIMITS)).map(([k, v]) => [k, Number(v)])),
+      ),
+      limits: Object.freeze({
+        maxDepth: env.MAX_QUERY_DEPTH,
+        maxAliases: env.MAX_QUERY_ALIASES,
+        maxTokens: env.MAX_QUERY_TOKENS,
+        maxDirectives: env.MAX_QUERY_DIRECTIVES,
+        maxCost: env.MAX_QUERY_COST,
+      }),
+    }),
     host: env.HOST,
     ports: Object.freeze({
       users: env.USERS_PORT,

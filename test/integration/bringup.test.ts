@@ -1,30 +1,51 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { describe, it } from 'node:test';
+import { after, describe, it } from 'node:test';
+
+const up = () =>
+  spawnSync('bash', ['infra/up.sh'], {
+    encoding: 'utf8',
+    timeout: 180_000,
+    env: { ...process.env, FLEETGRAPH_SERVICES: 'on' },
+  });
+const pid = (file: string) => readFileSync(file, 'utf8').trim();
 
 describe('the bring-up command', () => {
-  it('when run again on a running stack, then it reuses Cassandra and Redis and migrations are a no-op', () => {
+  after(() => {
+    // The suite's own servers run in process; stop the background ones this test started.
+    spawnSync('bash', ['infra/services.sh', 'stop'], { encoding: 'utf8' });
+  });
+
+  it('when run twice, then the second run reuses every server and migrations and seed are no-ops', async () => {
+    const first = up();
+    assert.equal(first.status, 0, first.stdout + first.stderr);
     const pids = () => ({
-      cassandra: readFileSync('.local/cassandra/cassandra.pid', 'utf8').trim(),
-      redis: readFileSync('.local/redis/redis.pid', 'utf8').trim(),
+      cassandra: pid('.local/cassandra/cassandra.pid'),
+      redis: pid('.local/redis/redis.pid'),
+      router: pid('.local/services/router.pid'),
+      fleet: pid('.local/services/fleet.pid'),
     });
     const before = pids();
-    const result = spawnSync('bash', ['infra/up.sh'], { encoding: 'utf8', timeout: 120_000 });
-    assert.equal(result.status, 0, result.stderr);
+    const second = up();
+    assert.equal(second.status, 0, second.stderr);
     assert.match(
-      result.stdout,
+      second.stdout,
       /\[cassandra\] reusing the node already answering CQL on 127\.0\.0\.1:9042/,
     );
     assert.match(
-      result.stdout,
+      second.stdout,
       /\[redis\] reusing the Redis already answering on 127\.0\.0\.1:6379/,
     );
     assert.match(
-      result.stdout,
+      second.stdout,
       /\[migrate\] keyspace fleetgraph: applied 0 \(none\), \d+ already applied/,
     );
-    assert.match(result.stdout, /\[seed\] scale demo is already loaded/);
+    assert.match(second.stdout, /\[seed\] scale demo is already loaded/);
+    for (const service of ['users', 'sessions', 'fleet', 'router'])
+      assert.match(second.stdout, new RegExp(`\\[${service}\\] reusing pid`));
     assert.deepEqual(pids(), before);
+    const ready = await fetch('http://127.0.0.1:4000/readyz');
+    assert.equal(ready.status, 200, await ready.text());
   });
 });

@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# Starts (or stops) the three subgraphs and the router as background node processes for
+# development: `infra/services.sh start|stop`. Idempotent: a service whose pid file points at a
+# live process is left alone. Logs and pid files live in .local/services/.
+# Each service is checked on its /healthz before the next starts, and the router last.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+STATE="$ROOT/.local/services"
+mkdir -p "$STATE"
+cd "$ROOT"
+
+declare -A ENTRY=([users]=subgraphs/users/index.ts [sessions]=subgraphs/sessions/index.ts [fleet]=subgraphs/fleet/index.ts [router]=router/index.ts)
+declare -A PORT=([users]="${USERS_PORT:-4001}" [sessions]="${SESSIONS_PORT:-4002}" [fleet]="${FLEET_PORT:-4003}" [router]="${ROUTER_PORT:-4000}")
+ORDER=(users sessions fleet router)
+
+running() { [[ -f "$STATE/$1.pid" ]] && kill -0 "$(cat "$STATE/$1.pid")" 2>/dev/null; }
+
+start() {
+  local name=$1
+  if running "$name"; then
+    echo "[$name] reusing pid $(cat "$STATE/$name.pid") on 127.0.0.1:${PORT[$name]}"
+    return
+  fi
+  setsid nohup node --import tsx "${ENTRY[$name]}" >"$STATE/$name.log" 2>&1 </dev/null &
+  echo $! >"$STATE/$name.pid"
+  for _ in $(seq 1 150); do
+    if curl -fsS "http://127.0.0.1:${PORT[$name]}/healthz" >/dev/null 2>&1; then
+      echo "[$name] ready on http://127.0.0.1:${PORT[$name]} (pid $(cat "$STATE/$name.pid"))"
+      return
+    fi
+    if ! running "$name"; then
+      echo "[$name] ERROR: exited during start-up:"; tail -n 5 "$STATE/$name.log"; exit 1
+    fi
+    sleep 0.2
+  done
+  echo "[$name] ERROR: no /healthz answer after 30s; log: .local/services/$name.log"; exit 1
+}
+
+stop() {
+  local name=$1
+  if running "$name"; then
+    kill -TERM "$(cat "$STATE/$name.pid")"
+    echo "[$name] stopped"
+  fi
+  rm -f "$STATE/$name.pid"
+}
+
+case "${1:-start}" in
+  start) for name in "${ORDER[@]}"; do start "$name"; done ;;
+  stop) for ((i = ${#ORDER[@]} - 1; i >= 0; i--)); do stop "${ORDER[$i]}"; done ;;
+  *) echo "usage: infra/services.sh start|stop"; exit 2 ;;
+esac

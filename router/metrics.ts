@@ -1,0 +1,63 @@
+/** The router's Prometheus metrics (prom-client), on its own Registry; served on /metrics. */
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+export function createRouterMetrics() {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  const registers = [registry];
+  return {
+    registry,
+    requests: new Counter({
+      name: 'fleetgraph_router_requests_total',
+      help: 'GraphQL requests by operation name and outcome',
+      labelNames: ['operation', 'outcome'],
+      registers,
+    }),
+    requestDuration: new Histogram({
+      name: 'fleetgraph_router_request_duration_seconds',
+      help: 'GraphQL request latency by operation name',
+      labelNames: ['operation'],
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers,
+    }),
+    errors: new Counter({
+      name: 'fleetgraph_router_errors_total',
+      help: 'GraphQL errors returned, by code',
+      labelNames: ['code'],
+      registers,
+    }),
+    subgraphFetches: new Counter({
+      name: 'fleetgraph_router_subgraph_fetches_total',
+      help: 'Subgraph fetches by subgraph and outcome',
+      labelNames: ['subgraph', 'outcome'],
+      registers,
+    }),
+    subgraphFetchDuration: new Histogram({
+      name: 'fleetgraph_router_subgraph_fetch_duration_seconds',
+      help: 'Subgraph fetch latency',
+      labelNames: ['subgraph'],
+      buckets: [0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+      registers,
+    }),
+    breakerState: new Gauge({
+      name: 'fleetgraph_router_circuit_open',
+      help: '1 while the subgraph circuit breaker is open',
+      labelNames: ['subgraph'],
+      registers,
+    }),
+    rateLimited: new Counter({
+      name: 'fleetgraph_router_rate_limited_total',
+      help: 'Requests refused by the rate limiter, by class',
+      labelNames: ['class'],
+      registers,
+    }),
+    redisBypasses: new Counter({
+      name: 'fleetgraph_router_redis_bypass_total',
+      help: 'Times Redis was unavailable and the router went on without it',
+      labelNames: ['purpose'],
+      registers,
+    }),
+  };
+}
+
+export type RouterMetrics = ReturnType<typeof createRouterMetrics>;

@@ -1,0 +1,356 @@
+/**
+ * The router: the single public entry point. Builds (does not listen — router/index.ts
+ * listens, tests import this) an HTTP server that
+ *   1. authenticates the caller (auth/authenticate.ts) → 401 UNAUTHENTICATED on bad credentials,
+ *   2. rate-limits per API key / user (rateLimit.ts) → 429 RATE_LIMITED with Retry-After,
+ *   3. validates the operation against depth/alias/token/directive/cost limits (graphql-armor)
+ *      before any subgraph is called,
+ *   4. plans and executes it with @apollo/gateway over the supergraph file, calling subgraphs
+ *      through SubgraphClient (signed identity, timeouts, retries, circuit breaker).
+ * Routes: ROUTER_GRAPHQL_PATH (default /graphql), /healthz, /readyz, /metrics, /ide (dev).
+ */
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { ApolloGateway } from '@apollo/gateway';
+import { ApolloServer, HeaderMap, type ApolloServerPlugin } from '@apollo/server';
+import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { ApolloArmor } from '@escape.tech/graphql-armor';
+import type { GraphQLFormattedError } from 'graphql';
+import { request } from 'undici';
+import type { CassandraClient } from '../subgraphs/shared/cassandra/client.js';
+import type { Config } from '../subgraphs/shared/config.js';
+import { ErrorCode, EXPECTED_CODES } from '../subgraphs/shared/errors.js';
+import { REQUEST_ID_HEADER } from '../subgraphs/shared/identity.js';
+import type { Logger } from '../subgraphs/shared/logger.js';
+import type { RedisClient } from '../subgraphs/shared/redis/client.js';
+import { StartupError } from '../subgraphs/shared/startup.js';
+import { ApiKeyStore } from './auth/apiKeys.js';
+import { Authenticator } from './auth/authenticate.js';
+import { JwtVerifier } from './auth/jwt.js';
+import { SessionRevocationCheck } from './auth/sessionRevocation.js';
+import { serveIde } from './ide.js';
+import { createRouterMetrics, type RouterMetrics } from './metrics.js';
+import { RateLimiter } from './rateLimit.js';
+import { createSubgraphAgent, SubgraphClient, type RouterContext } from './subgraphClient.js';
+import { subgraphUrlsOf, supergraphFromFile } from './supergraph.js';
+
+const MAX_BODY_BYTES = 4_000_000;
+/** Error codes Apollo Server and graphql-armor produce for bad requests; safe to show. */
+const REQUEST_ERROR_CODES = new Set([
+  'GRAPHQL_PARSE_FAILED',
+  'GRAPHQL_VALIDATION_FAILED',
+  'BAD_REQUEST',
+  'PERSISTED_QUERY_NOT_FOUND',
+  'PERSISTED_QUERY_NOT_SUPPORTED',
+  'OPERATION_RESOLUTION_FAILURE',
+  'SUBGRAPH_UNAVAILABLE',
+]);
+
+export interface Router {
+  readonly metrics: RouterMetrics;
+  readonly subgraphs: ReadonlyMap<string, SubgraphClient>;
+  listen(port: number, host: string): Promise<string>;
+  close(): Promise<void>;
+}
+
+export async function createRouter(
+  config: Config,
+  deps: { cassandra: CassandraClient; redis: RedisClient; logger: Logger },
+): Promise<Router> {
+  const { logger, redis } = deps;
+  const metrics = createRouterMetrics();
+  const agent = createSubgraphAgent();
+  const subgraphs = new Map<string, SubgraphClient>();
+  let subgraphUrls: Record<string, string> = {};
+
+  const gateway = new ApolloGateway({
+    supergraphSdl: supergraphFromFile(config.router.supergraphPath, logger, (sdl) => {
+      subgraphUrls = { ...subgraphUrlsOf(sdl), ...config.router.subgraphUrls };
+    }),
+    buildService: ({ name, url }) => {
+      const client = new SubgraphClient({
+        name,
+        url: config.router.subgraphUrls[name] ?? url ?? '',
+        signingSecret: config.identitySigningSecret,
+        timeoutMs: config.router.subgraphTimeoutMs,
+        retries: config.router.subgraphRetries,
+        metrics,
+        agent,
+      });
+      subgraphs.set(name, client);
+      return client;
+    },
+    logger: logger.child({ component: 'gateway' }),
+  });
+
+  const authenticator = new Authenticator({
+    jwt: new JwtVerifier(config),
+    apiKeys: new ApiKeyStore(deps.cassandra),
+    sessions: new SessionRevocationCheck({
+      sessionsUrl: () => subgraphUrls['sessions'] ?? '',
+      signingSecret: config.identitySigningSecret,
+      redis,
+      activeTtlSeconds: config.router.sessionCheckCacheSeconds,
+      timeoutMs: config.router.subgraphTimeoutMs,
+    }),
+    allowAnonymous: config.router.allowAnonymous,
+  });
+  const rateLimiter = new RateLimiter(redis, config.router.rateLimits);
+
+  const limits = config.router.limits;
+  const armor = new ApolloArmor({
+    maxDepth: { n: limits.maxDepth, ignoreIntrospection: true },
+    maxAliases: { n: limits.maxAliases },
+    maxTokens: { n: limits.maxTokens },
+    maxDirectives: { n: limits.maxDirectives },
+    costLimit: { maxCost: limits.maxCost, ignoreIntrospection: true },
+    // Field suggestions ("Did you mean …?") reveal the schema; hidden in production.
+    blockFieldSuggestion: { enabled: config.isProduction },
+  }).protect();
+
+  const observe: ApolloServerPlugin<RouterContext> = {
+    async requestDidStart() {
+      const started = performance.now();
+      let operation = 'unknown';
+      return {
+        async didResolveOperation({ operationName }) {
+          operation = operationName ?? 'anonymous';
+        },
+        async willSendResponse({ response, errors }) {
+          const hasErrors =
+            (errors?.length ?? 0) > 0 ||
+            (response.body.kind === 'single' &&
+              (response.body.singleResult.errors?.length ?? 0) > 0);
+          metrics.requests.inc({ operation, outcome: hasErrors ? 'error' : 'ok' });
+          metrics.requestDuration.observe({ operation }, (performance.now() - started) / 1000);
+        },
+      };
+    },
+  };
+
+  const apollo = new ApolloServer<RouterContext>({
+    gateway,
+    plugins: [
+      ...(armor.plugins as ApolloServerPlugin<RouterContext>[]),
+      observe,
+      ApolloServerPluginLandingPageDisabled() as ApolloServerPlugin<RouterContext>,
+    ],
+    validationRules: armor.validationRules,
+    allowBatchedHttpRequests: false,
+    includeStacktraceInErrorResponses: false,
+    introspection: !config.isProduction,
+    csrfPrevention: true,
+    formatError: (formatted) => formatRouterError(formatted, metrics, logger, config.isProduction),
+  });
+  try {
+    await apollo.start();
+  } catch (error) {
+    throw new StartupError(
+      `The router could not load the supergraph at ${config.router.supergraphPath} (SUPERGRAPH_PATH): ${(error as Error).message.split('\n')[0]}`,
+    );
+  }
+
+  const graphqlPath = config.router.graphqlPath;
+  const httpServer = createServer((req, res) => {
+    handle(req, res).catch((error: unknown) => {
+      logger.error({ err: error }, 'unhandled error in router request handler');
+      if (!res.headersSent)
+        sendErrors(res, 500, 'Internal server error', ErrorCode.INTERNAL_SERVER_ERROR);
+      else res.end();
+    });
+  });
+  httpServer.keepAliveTimeout = 65_000;
+  const inFlight = new Set<ServerResponse>();
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://router');
+    if (url.pathname === '/healthz') return sendJson(res, 200, { status: 'ok' });
+    if (url.pathname === '/readyz') return readiness(res);
+    if (url.pathname === '/metrics') {
+      res.writeHead(200, { 'content-type': metrics.registry.contentType });
+      res.end(await metrics.registry.metrics());
+      return;
+    }
+    if (!config.isProduction && (url.pathname === '/ide' || url.pathname.startsWith('/ide/'))) {
+      return serveIde(url.pathname, graphqlPath, res);
+    }
+    if (url.pathname !== graphqlPath) return sendJson(res, 404, { error: 'not found' });
+
+    inFlight.add(res);
+    res.once('close', () => inFlight.delete(res));
+    const requestId = String(req.headers[REQUEST_ID_HEADER] ?? randomUUID());
+    res.setHeader(REQUEST_ID_HEADER, requestId);
+    const headers = new HeaderMap();
+    for (const [key, value] of Object.entries(req.headers)) {
+      if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(', ') : value);
+    }
+
+    const auth = await authenticator.authenticate(headers, req.socket.remoteAddress ?? 'unknown');
+    if (!auth.ok) {
+      metrics.errors.inc({ code: ErrorCode.UNAUTHENTICATED });
+      return sendErrors(res, 401, auth.message, ErrorCode.UNAUTHENTICATED);
+    }
+    const rate = await rateLimiter.check(auth.rateSubject, auth.rateClass);
+    if (rate.bypassed) metrics.redisBypasses.inc({ purpose: 'rate_limit' });
+    res.setHeader('x-ratelimit-limit', rate.limit);
+    res.setHeader('x-ratelimit-remaining', rate.remaining);
+    if (!rate.allowed) {
+      metrics.rateLimited.inc({ class: auth.rateClass });
+      metrics.errors.inc({ code: ErrorCode.RATE_LIMITED });
+      res.setHeader('retry-after', rate.retryAfterSeconds);
+      return sendErrors(
+        res,
+        429,
+        `Rate limit of ${rate.limit} requests per minute exceeded; retry after ${rate.retryAfterSeconds}s`,
+        ErrorCode.RATE_LIMITED,
+      );
+    }
+
+    let body: unknown;
+    if (req.method === 'POST') {
+      const raw = await readBody(req);
+      if (raw === null)
+        return sendErrors(
+          res,
+          413,
+          `Request body exceeds ${MAX_BODY_BYTES} bytes`,
+          ErrorCode.BAD_USER_INPUT,
+        );
+      try {
+        body = raw.length ? JSON.parse(raw) : undefined;
+      } catch {
+        return sendErrors(res, 400, 'Request body is not valid JSON', ErrorCode.BAD_USER_INPUT);
+      }
+    }
+    const response = await apollo.executeHTTPGraphQLRequest({
+      httpGraphQLRequest: { method: req.method ?? 'GET', headers, search: url.search, body },
+      context: async () => ({ identity: auth.identity, requestId }),
+    });
+    for (const [key, value] of response.headers) res.setHeader(key, value);
+    res.statusCode = response.status ?? 200;
+    // graphql-armor's token limit throws inside parsing, which Apollo Server answers with 500;
+    // a request refused before execution is the client's fault: 400, as GraphQL-over-HTTP says.
+    if (
+      res.statusCode === 500 &&
+      response.body.kind === 'complete' &&
+      /"code":"GRAPHQL_(VALIDATION|PARSE)_FAILED"/.test(response.body.string) &&
+      !response.body.string.includes('"data"')
+    ) {
+      res.statusCode = 400;
+    }
+    if (response.body.kind === 'complete') {
+      res.end(response.body.string);
+    } else {
+      for await (const chunk of response.body.asyncIterator) res.write(chunk);
+      res.end();
+    }
+  }
+
+  /** Ready when the supergraph is loaded and every subgraph answers its /healthz. */
+  async function readiness(res: ServerResponse): Promise<void> {
+    const entries = Object.entries(subgraphUrls);
+    const checks = await Promise.all(
+      entries.map(async ([name, url]) => {
+        try {
+          const health = await request(new URL('/healthz', url), {
+            headersTimeout: 1000,
+            bodyTimeout: 1000,
+            dispatcher: agent,
+          });
+          await health.body.dump();
+          return [name, health.statusCode === 200] as const;
+        } catch {
+          return [name, false] as const;
+        }
+      }),
+    );
+    const ready = entries.length > 0 && checks.every(([, ok]) => ok);
+    sendJson(res, ready ? 200 : 503, { ready, subgraphs: Object.fromEntries(checks) });
+  }
+
+  return {
+    metrics,
+    subgraphs,
+    listen: (port, host) =>
+      new Promise((resolve, reject) => {
+        httpServer.once('error', (error: NodeJS.ErrnoException) =>
+          reject(
+            error.code === 'EADDRINUSE'
+              ? new StartupError(`router: port ${port} on ${host} is already in use (ROUTER_PORT)`)
+              : error,
+          ),
+        );
+        httpServer.listen(port, host, () =>
+          resolve(`http://${host}:${(httpServer.address() as AddressInfo).port}${graphqlPath}`),
+        );
+      }),
+    /** Graceful: stop accepting, let in-flight requests finish (up to 10 s), then stop. */
+    close: async () => {
+      const closed = new Promise<void>((resolve) => httpServer.close(() => resolve()));
+      httpServer.closeIdleConnections();
+      const deadline = Date.now() + 10_000;
+      while (inFlight.size > 0 && Date.now() < deadline)
+        await new Promise((r) => setTimeout(r, 20));
+      httpServer.closeAllConnections();
+      await closed;
+      await apollo.stop();
+      await agent.close();
+    },
+  };
+}
+
+function formatRouterError(
+  formatted: GraphQLFormattedError,
+  metrics: RouterMetrics,
+  logger: Logger,
+  isProduction: boolean,
+): GraphQLFormattedError {
+  const code = String(formatted.extensions?.['code'] ?? '');
+  if (EXPECTED_CODES.has(code) || REQUEST_ERROR_CODES.has(code)) {
+    metrics.errors.inc({ code });
+    // Subgraph errors arrive with the subgraph's extensions; keep only what clients need.
+    return {
+      ...formatted,
+      extensions: { code, ...pick(formatted.extensions, ['argumentName', 'typename', 'subgraph']) },
+    };
+  }
+  metrics.errors.inc({ code: ErrorCode.INTERNAL_SERVER_ERROR });
+  logger.error({ error: formatted }, 'unexpected error');
+  return {
+    message: isProduction ? 'Internal server error' : formatted.message,
+    ...(formatted.path ? { path: formatted.path } : {}),
+    extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR },
+  };
+}
+
+function pick(
+  source: Record<string, unknown> | undefined,
+  keys: string[],
+): Record<string, unknown> {
+  return Object.fromEntries(
+    keys.filter((k) => source?.[k] !== undefined).map((k) => [k, source![k]]),
+  );
+}
+
+function sendJson(res: ServerResponse, status: number, payload: unknown): void {
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8' });
+  res.end(JSON.stringify(payload));
+}
+
+/** A GraphQL-over-HTTP error response (no data: the request was refused before execution). */
+function sendErrors(res: ServerResponse, status: number, message: string, code: string): void {
+  res.writeHead(status, { 'content-type': 'application/graphql-response+json; charset=utf-8' });
+  res.end(JSON.stringify({ errors: [{ message, extensions: { code } }] }));
+}
+
+async function readBody(req: IncomingMessage): Promise<string | null> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_BODY_BYTES) return null;
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}

@@ -1,0 +1,40 @@
+/**
+ * `npm run token:mint -- [admin|operator|viewer|other-org-admin] [--expires 8h]`: prints an
+ * HS256 development JWT for one of the seeded users (with one of their seeded sessions), for
+ * the IDE's Authorization header or curl. Refuses in production.
+ */
+import { loadConfig } from '../subgraphs/shared/config.js';
+import { runMain, StartupError } from '../subgraphs/shared/startup.js';
+import { mintDevelopmentToken } from '../router/auth/jwt.js';
+import { DEMO_USERS, seedIds } from './seed-ids.js';
+
+const PERSONAS = {
+  admin: { ...DEMO_USERS.admin, roles: ['admin', 'operator', 'viewer'] },
+  operator: { ...DEMO_USERS.operator, roles: ['operator', 'viewer'] },
+  viewer: { ...DEMO_USERS.viewer, roles: ['viewer'] },
+  'other-org-admin': { ...DEMO_USERS.otherOrgAdmin, roles: ['admin', 'operator', 'viewer'] },
+} as const;
+
+runMain(async () => {
+  const config = loadConfig();
+  if (config.isProduction)
+    throw new StartupError('token:mint only mints development tokens (FLEETGRAPH_ENV=production)');
+  const name = (process.argv[2] ?? 'admin') as keyof typeof PERSONAS;
+  const persona = PERSONAS[name];
+  if (!persona)
+    throw new StartupError(
+      `unknown persona "${name}"; one of: ${Object.keys(PERSONAS).join(', ')}`,
+    );
+  const expiresIndex = process.argv.indexOf('--expires');
+  const token = await mintDevelopmentToken(
+    config.jwtSecret,
+    {
+      userId: seedIds.user(persona.organization, persona.index),
+      organizationId: seedIds.organization(persona.organization),
+      roles: [...persona.roles],
+      sessionId: seedIds.session(persona.organization, persona.index, 0),
+    },
+    expiresIndex >= 0 ? process.argv[expiresIndex + 1] : '8h',
+  );
+  process.stdout.write(`${token}\n`);
+});

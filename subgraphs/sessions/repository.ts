@@ -1,0 +1,324 @@
+/**
+ * sessions subgraph: every CQL statement it runs, plus the in-memory paging of a user's
+ * sessions. Rows come back as plain models, one value/null/Error per key in key order (the
+ * DataLoader contract).
+ *
+ * @remarks
+ * Sessions expire by TTL: every write of a session row carries `USING TTL <seconds left until
+ * expires_at>`, so a row vanishes at its expiry without a sweeper. Writes are INSERTs of the
+ * row (an UPDATE would give only the cells it sets a TTL, and no row marker), and both tables
+ * are written in one logged batch so sessions_by_id and sessions_by_user stay in step.
+ *
+ * Absent optional values are bound as `unset`, never null: a null would write a tombstone, and
+ * for revoked_at it would be a race — a touchSession that read the row just before a
+ * revokeSession would otherwise write revoked_at = null after it and bring the session back.
+ * With `unset`, a re-write keeps whatever revoked_at the row already has.
+ */
+import { randomUUID } from 'node:crypto';
+import type cassandra from 'cassandra-driver';
+import { cqlTypes } from '../shared/cassandra/client.js';
+import type { Db } from '../shared/cassandra/db.js';
+import type { CursorCodec, Page } from '../shared/cassandra/pagination.js';
+import { badUserInput } from '../shared/errors.js';
+
+export interface SessionModel {
+  readonly id: string;
+  readonly userId: string;
+  /** Null when read from sessions_by_user, which does not keep it. */
+  readonly organizationId: string | null;
+  readonly createdAt: Date;
+  readonly expiresAt: Date;
+  readonly lastSeenAt: Date;
+  readonly clientName: string | null;
+  readonly userAgent: string | null;
+  readonly ipAddress: string | null;
+  readonly revokedAt: Date | null;
+}
+
+export type SessionState = 'active' | 'revoked' | 'expired';
+
+/**
+ * The most rows one user's sessions_by_user partition is read with. It must exceed
+ * {@link MAX_SESSIONS_PER_USER} by a margin, so that concurrent sign-ins that overshoot the cap
+ * still leave every row within one read — revokeAllSessions must see them all.
+ */
+export const SESSIONS_READ_LIMIT = 1000;
+/** startSession refuses a user holding this many unexpired sessions (revoked ones included). */
+export const MAX_SESSIONS_PER_USER = 500;
+/** Sessions revoked per logged batch by revokeAllSessions (two statements each). */
+export const REVOKE_BATCH_SESSIONS = 50;
+/**
+ * Bytes of session data one logged batch may carry: below Cassandra's default
+ * batch_size_fail_threshold (50 KiB), which 50 sessions with long user agents would exceed.
+ */
+const BATCH_BYTES_BUDGET = 40 * 1024;
+
+const SESSION_COLUMNS =
+  'session_id, user_id, organization_id, created_at, expires_at, last_seen_at, client_name, user_agent, ip_address, revoked_at';
+const USER_SESSION_COLUMNS =
+  'user_id, created_at, session_id, expires_at, last_seen_at, client_name, user_agent, ip_address, revoked_at';
+
+const SELECT_SESSION = `SELECT ${SESSION_COLUMNS} FROM sessions_by_id WHERE session_id = ?`;
+const SELECT_SESSIONS_OF_USER = `SELECT ${USER_SESSION_COLUMNS} FROM sessions_by_user WHERE user_id = ? LIMIT ${SESSIONS_READ_LIMIT}`;
+const INSERT_SESSION = `INSERT INTO sessions_by_id (${SESSION_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) USING TTL ?`;
+const INSERT_USER_SESSION = `INSERT INTO sessions_by_user (${USER_SESSION_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) USING TTL ?`;
+
+function nullableString(value: unknown): string | null {
+  return value === null || value === undefined ? null : String(value);
+}
+
+function toSession(row: cassandra.types.Row): SessionModel {
+  return {
+    id: String(row['session_id']),
+    userId: String(row['user_id']),
+    organizationId: nullableString(row['organization_id']),
+    createdAt: row['created_at'],
+    expiresAt: row['expires_at'],
+    lastSeenAt: row['last_seen_at'],
+    clientName: row['client_name'] ?? null,
+    userAgent: row['user_agent'] ?? null,
+    ipAddress: row['ip_address'] ?? null,
+    revokedAt: row['revoked_at'] ?? null,
+  };
+}
+
+export function stateOf(session: SessionModel, now: Date): SessionState {
+  if (session.revokedAt) return 'revoked';
+  return session.expiresAt.getTime() > now.getTime() ? 'active' : 'expired';
+}
+
+export function isActive(session: SessionModel, now: Date): boolean {
+  return stateOf(session, now) === 'active';
+}
+
+/** Seconds until the session expires, at least 1 (a TTL of 0 would mean "never expires"). */
+export function ttlUntilExpiry(expiresAt: Date, now: Date): number {
+  // Rounded down: the row vanishes up to a second early rather than outliving its expiry.
+  return Math.max(1, Math.floor((expiresAt.getTime() - now.getTime()) / 1000));
+}
+
+function orUnset<T>(value: T | null): T | object {
+  return value ?? cqlTypes.unset;
+}
+
+/** The two INSERTs that (re-)write one session in both tables, expiring at its expiresAt. */
+function writesOf(session: SessionModel, now: Date): { query: string; params: unknown[] }[] {
+  const ttl = ttlUntilExpiry(session.expiresAt, now);
+  const client = [
+    orUnset(session.clientName),
+    orUnset(session.userAgent),
+    orUnset(session.ipAddress),
+  ];
+  return [
+    {
+      query: INSERT_SESSION,
+      params: [
+        session.id,
+        session.userId,
+        orUnset(session.organizationId),
+        session.createdAt,
+        session.expiresAt,
+        session.lastSeenAt,
+        ...client,
+        orUnset(session.revokedAt),
+        ttl,
+      ],
+    },
+    {
+      query: INSERT_USER_SESSION,
+      params: [
+        session.userId,
+        session.createdAt,
+        session.id,
+        session.expiresAt,
+        session.lastSeenAt,
+        ...client,
+        orUnset(session.revokedAt),
+        ttl,
+      ],
+    },
+  ];
+}
+
+/** A generous estimate of the bytes both rows of a session add to a batch. */
+function batchBytesOf(session: SessionModel): number {
+  const text = [session.clientName, session.userAgent, session.ipAddress].reduce(
+    (sum, value) => sum + (value ? Buffer.byteLength(value) : 0),
+    0,
+  );
+  // Per row: 3 uuids, 4 timestamps and ~10 cells' metadata are well under 400 bytes.
+  return 2 * (400 + text);
+}
+
+/** Splits sessions into groups of at most `maxSessions` and {@link BATCH_BYTES_BUDGET} bytes. */
+function batchGroups(sessions: readonly SessionModel[], maxSessions: number): SessionModel[][] {
+  const groups: SessionModel[][] = [];
+  let group: SessionModel[] = [];
+  let bytes = 0;
+  for (const session of sessions) {
+    const size = batchBytesOf(session);
+    if (group.length > 0 && (group.length >= maxSessions || bytes + size > BATCH_BYTES_BUDGET)) {
+      groups.push(group);
+      group = [];
+      bytes = 0;
+    }
+    group.push(session);
+    bytes += size;
+  }
+  if (group.length > 0) groups.push(group);
+  return groups;
+}
+
+export const sessionsRepository = {
+  /** One sessions_by_id partition read per id; null for unknown (or expired away) ids. */
+  async sessionsById(db: Db, ids: readonly string[]): Promise<(SessionModel | null | Error)[]> {
+    const results = await db.executeEach(
+      SELECT_SESSION,
+      ids.map((id) => [id]),
+    );
+    return results.map((result) => {
+      if (result instanceof Error) return result;
+      const row = result.first();
+      return row ? toSession(row) : null;
+    });
+  },
+
+  /**
+   * One sessions_by_user partition read per user (newest first, at most
+   * {@link SESSIONS_READ_LIMIT} rows); a user without sessions gets an empty list.
+   */
+  async sessionsOfUsers(db: Db, userIds: readonly string[]): Promise<(SessionModel[] | Error)[]> {
+    const results = await db.executeEach(
+      SELECT_SESSIONS_OF_USER,
+      userIds.map((id) => [id]),
+    );
+    return results.map((result) =>
+      result instanceof Error ? result : result.rows.map((row) => toSession(row)),
+    );
+  },
+
+  /** Writes a new session to both tables; it expires `ttlSeconds` from now. */
+  async startSession(
+    db: Db,
+    input: {
+      userId: string;
+      organizationId: string;
+      clientName: string | null;
+      userAgent: string | null;
+      ipAddress: string | null;
+      ttlSeconds: number;
+    },
+    now: Date,
+  ): Promise<SessionModel> {
+    const session: SessionModel = {
+      id: randomUUID(),
+      userId: input.userId,
+      organizationId: input.organizationId,
+      createdAt: now,
+      expiresAt: new Date(now.getTime() + input.ttlSeconds * 1000),
+      lastSeenAt: now,
+      clientName: input.clientName,
+      userAgent: input.userAgent,
+      ipAddress: input.ipAddress,
+      revokedAt: null,
+    };
+    await db.batch(writesOf(session, now));
+    return session;
+  },
+
+  /** Re-writes the session with last_seen_at = now; it keeps its expiry. */
+  async touchSession(db: Db, current: SessionModel, now: Date): Promise<SessionModel> {
+    const session = { ...current, lastSeenAt: now };
+    await db.batch(writesOf(session, now));
+    return session;
+  },
+
+  /** Re-writes the session with revoked_at = now; it keeps its expiry. */
+  async revokeSession(db: Db, current: SessionModel, now: Date): Promise<SessionModel> {
+    const session = { ...current, revokedAt: now };
+    await db.batch(writesOf(session, now));
+    return session;
+  },
+
+  /**
+   * Revokes many sessions: one logged batch per at most {@link REVOKE_BATCH_SESSIONS}
+   * sessions (fewer when their text would make the batch too large), one batch at a time.
+   * Each batch keeps both tables of its sessions in step; a failure part-way leaves earlier
+   * batches applied, and a retry revokes the rest (revoked sessions are skipped by callers).
+   */
+  async revokeSessions(db: Db, sessions: readonly SessionModel[], now: Date): Promise<number> {
+    for (const group of batchGroups(sessions, REVOKE_BATCH_SESSIONS)) {
+      await db.batch(group.flatMap((session) => writesOf({ ...session, revokedAt: now }, now)));
+    }
+    return sessions.length;
+  },
+};
+
+/**
+ * One page of a user's sessions, from the list the sessionsByUser loader read.
+ *
+ * @remarks
+ * Why in memory rather than `pageAcrossBuckets` (shared/cassandra/pagination.ts) over
+ * sessions_by_user: the partition is small and bounded (sessions expire by TTL, startSession
+ * caps a user at {@link MAX_SESSIONS_PER_USER}, reads take at most {@link SESSIONS_READ_LIMIT}),
+ * and `activeSessionCount` already needs the whole partition through the sessionsByUser loader. So
+ * `sessions` and `activeSessionCount` of N users cost one loader batch and one read per user,
+ * where driver paging would add one more statement per user, outside any batch. It also lets
+ * `activeOnly` filter before paging: every page is full and hasNextPage is exact, where
+ * filtering pages read from Cassandra would return short (even empty) pages.
+ *
+ * The cursor is the shared signed {@link CursorCodec} one (bucket 0, bound to
+ * `user-sessions:<userId>:<activeOnly>`); its position is the last row's clustering key
+ * (created_at, session_id) rather than an offset, so sessions started between two pages (they
+ * sort first) neither repeat nor hide rows of the next page.
+ */
+export async function pageOfSessions(options: {
+  readonly codec: CursorCodec;
+  readonly userId: string;
+  readonly activeOnly: boolean;
+  readonly first: number;
+  readonly after: string | null | undefined;
+  readonly now: Date;
+  /** The user's sessions; called after the cursor is checked, so a forged one costs no read. */
+  readonly load: () => Promise<readonly SessionModel[]>;
+}): Promise<Page<SessionModel>> {
+  const { codec, first, now } = options;
+  const fingerprint = `user-sessions:${options.userId}:${options.activeOnly}`;
+  const position = options.after ? positionOf(codec.decode(fingerprint, options.after)) : null;
+  const ordered = (await options.load())
+    .filter((session) => !options.activeOnly || isActive(session, now))
+    .sort(newestFirst);
+  let start = 0;
+  if (position) {
+    start = ordered.findIndex((session) => newestFirst(session, position) > 0);
+    if (start < 0) start = ordered.length;
+  }
+  const rows = ordered.slice(start, start + first);
+  const hasNextPage = start + rows.length < ordered.length;
+  const last = rows.at(-1);
+  return {
+    rows,
+    hasNextPage,
+    endCursor:
+      hasNextPage && last
+        ? codec.encode(fingerprint, { b: 0, p: `${last.createdAt.getTime()}_${last.id}` })
+        : null,
+  };
+}
+
+/** sessions_by_user's clustering order: created_at DESC, then session_id. */
+function newestFirst(
+  a: Pick<SessionModel, 'createdAt' | 'id'>,
+  b: Pick<SessionModel, 'createdAt' | 'id'>,
+): number {
+  return b.createdAt.getTime() - a.createdAt.getTime() || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+}
+
+function positionOf(state: {
+  b: number;
+  p: string | null;
+}): Pick<SessionModel, 'createdAt' | 'id'> {
+  const match = state.b === 0 && state.p ? /^(\d+)_([0-9a-f-]{36})$/.exec(state.p) : null;
+  if (!match) throw badUserInput('after', 'is not a valid cursor');
+  return { createdAt: new Date(Number(match[1])), id: match[2]! };
+}

@@ -1,0 +1,206 @@
+/**
+ * sessions subgraph resolvers: thin — validate arguments, then call a loader or the repository.
+ * Mutations validate and load everything first and write last, so a rejected one writes nothing.
+ */
+import { isIP } from 'node:net';
+import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/index.js';
+import { badUserInput, conflict, notFound } from '../shared/errors.js';
+import { DateTimeScalar } from '../shared/scalars.js';
+import { isUuid, requireNonEmpty, requirePageSize, requireUuid } from '../shared/validate.js';
+import type { SessionsContext } from './context.js';
+import {
+  isActive,
+  MAX_SESSIONS_PER_USER,
+  pageOfSessions,
+  sessionsRepository,
+  stateOf,
+  type SessionModel,
+} from './repository.js';
+
+/** A minute: shorter sessions would expire before a client could use them. */
+export const MIN_TTL_SECONDS = 60;
+/** 30 days: sessions_by_user's default_time_to_live, the longest a session row may live. */
+export const MAX_TTL_SECONDS = 2_592_000;
+const DEFAULT_TTL_SECONDS = 604_800;
+const MAX_CLIENT_NAME = 64;
+const MAX_USER_AGENT = 512;
+
+/** The parent of User fields here: only the key, the rest of a User lives in users. */
+interface UserReference {
+  readonly id: string;
+}
+
+interface StartSessionInput {
+  userId: string;
+  organizationId: string;
+  clientName?: string | null;
+  userAgent?: string | null;
+  ipAddress?: string | null;
+  ttlSeconds?: number | null;
+}
+
+function requireTtlSeconds(argumentName: string, value: number | null | undefined): number {
+  const ttl = value ?? DEFAULT_TTL_SECONDS;
+  if (!Number.isInteger(ttl) || ttl < MIN_TTL_SECONDS || ttl > MAX_TTL_SECONDS) {
+    throw badUserInput(
+      argumentName,
+      `must be between ${MIN_TTL_SECONDS} and ${MAX_TTL_SECONDS} seconds (got ${ttl})`,
+    );
+  }
+  return ttl;
+}
+
+function optionalText(argumentName: string, value: string | null | undefined, max: number) {
+  return value == null ? null : requireNonEmpty(argumentName, value, max);
+}
+
+function optionalIpAddress(argumentName: string, value: string | null | undefined) {
+  const address = optionalText(argumentName, value, 45);
+  if (address !== null && isIP(address) === 0)
+    throw badUserInput(argumentName, `must be an IPv4 or IPv6 address (got "${address}")`);
+  return address;
+}
+
+/**
+ * The session a mutation acts on. One that expired but whose row has not vanished yet is
+ * treated as gone, so the answer does not depend on when the TTL fires.
+ */
+async function loadSessionOrFail(
+  ctx: SessionsContext,
+  argumentName: string,
+  id: string,
+  now: Date,
+): Promise<SessionModel> {
+  const sessionId = requireUuid(argumentName, id);
+  const session = await ctx.loaders.sessionById.load(sessionId);
+  if (!session || stateOf(session, now) === 'expired') throw notFound('Session', sessionId);
+  return session;
+}
+
+/** After a write, later reads of this request see the new state. */
+function remember(ctx: SessionsContext, session: SessionModel): SessionModel {
+  ctx.loaders.sessionById.clear(session.id).prime(session.id, session);
+  ctx.loaders.sessionsByUser.clear(session.userId);
+  return session;
+}
+
+export const sessionsResolvers: GraphQLResolverMap<SessionsContext> = {
+  DateTime: DateTimeScalar,
+
+  Query: {
+    session: (_root, args: { id: string }, ctx) =>
+      ctx.loaders.sessionById.load(requireUuid('id', args.id)),
+    async sessionValidity(_root, args: { id: string }, ctx) {
+      const sessionId = requireUuid('id', args.id);
+      const session = await ctx.loaders.sessionById.load(sessionId);
+      if (!session) return { sessionId, active: false, reason: 'unknown' };
+      const state = stateOf(session, new Date());
+      return { sessionId, active: state === 'active', reason: state === 'active' ? null : state };
+    },
+  },
+
+  Mutation: {
+    async startSession(_root, { input }: { input: StartSessionInput }, ctx) {
+      const userId = requireUuid('input.userId', input.userId);
+      const organizationId = requireUuid('input.organizationId', input.organizationId);
+      const clientName = optionalText('input.clientName', input.clientName, MAX_CLIENT_NAME);
+      const userAgent = optionalText('input.userAgent', input.userAgent, MAX_USER_AGENT);
+      const ipAddress = optionalIpAddress('input.ipAddress', input.ipAddress);
+      const ttlSeconds = requireTtlSeconds('input.ttlSeconds', input.ttlSeconds);
+      const now = new Date();
+      // The cap keeps a user's partition within one read (SESSIONS_READ_LIMIT), so
+      // revokeAllSessions always sees every session. Revoked rows count: they stay until expiry.
+      const held = ((await ctx.loaders.sessionsByUser.load(userId)) ?? []).filter(
+        (session) => session.expiresAt > now,
+      ).length;
+      if (held >= MAX_SESSIONS_PER_USER) {
+        throw conflict(
+          `User ${userId} already holds ${MAX_SESSIONS_PER_USER} sessions; older ones free up as they expire`,
+        );
+      }
+      const session = await sessionsRepository.startSession(
+        ctx.db,
+        { userId, organizationId, clientName, userAgent, ipAddress, ttlSeconds },
+        now,
+      );
+      return remember(ctx, session);
+    },
+
+    async touchSession(_root, args: { id: string }, ctx) {
+      const now = new Date();
+      const current = await loadSessionOrFail(ctx, 'id', args.id, now);
+      if (current.revokedAt) throw conflict(`Session ${current.id} is revoked`);
+      return remember(ctx, await sessionsRepository.touchSession(ctx.db, current, now));
+    },
+
+    async revokeSession(_root, args: { id: string }, ctx) {
+      const now = new Date();
+      const current = await loadSessionOrFail(ctx, 'id', args.id, now);
+      // Idempotent: signing out twice keeps the first revocation time.
+      if (current.revokedAt) return current;
+      return remember(ctx, await sessionsRepository.revokeSession(ctx.db, current, now));
+    },
+
+    async revokeAllSessions(_root, args: { userId: string }, ctx) {
+      const userId = requireUuid('userId', args.userId);
+      const now = new Date();
+      const listed = ((await ctx.loaders.sessionsByUser.load(userId)) ?? []).filter((session) =>
+        isActive(session, now),
+      );
+      // The rows are re-written from sessions_by_id, the table the router checks, which also
+      // holds the organization_id that sessions_by_user lacks.
+      const loaded = await ctx.loaders.sessionById.loadMany(listed.map((session) => session.id));
+      const failed = loaded.find((value) => value instanceof Error);
+      if (failed) throw failed;
+      const toRevoke = loaded.filter(
+        (session): session is SessionModel =>
+          session !== null && !(session instanceof Error) && isActive(session, now),
+      );
+      const revoked = await sessionsRepository.revokeSessions(ctx.db, toRevoke, now);
+      ctx.loaders.sessionsByUser.clear(userId);
+      for (const session of toRevoke) ctx.loaders.sessionById.clear(session.id);
+      return revoked;
+    },
+  },
+
+  Session: {
+    __resolveReference: (ref: { id: string }, ctx: SessionsContext) =>
+      isUuid(ref.id) ? ctx.loaders.sessionById.load(ref.id.toLowerCase()) : null,
+    user: (session: SessionModel) => ({ __typename: 'User', id: session.userId }),
+    client: (session: SessionModel) =>
+      session.clientName === null && session.userAgent === null && session.ipAddress === null
+        ? null
+        : { name: session.clientName, userAgent: session.userAgent, ipAddress: session.ipAddress },
+    active: (session: SessionModel) => isActive(session, new Date()),
+  },
+
+  User: {
+    // The users subgraph owns the User; here its key is all the fields below need.
+    __resolveReference: (ref: { id: string }): UserReference | null =>
+      isUuid(ref.id) ? { id: ref.id.toLowerCase() } : null,
+    async sessions(
+      user: UserReference,
+      args: { first?: number | null; after?: string | null; activeOnly?: boolean | null },
+      ctx,
+    ) {
+      const page = await pageOfSessions({
+        codec: ctx.cursors,
+        userId: user.id,
+        activeOnly: args.activeOnly ?? true,
+        first: requirePageSize('first', args.first),
+        after: args.after,
+        now: new Date(),
+        load: async () => (await ctx.loaders.sessionsByUser.load(user.id)) ?? [],
+      });
+      return {
+        nodes: page.rows,
+        pageInfo: { hasNextPage: page.hasNextPage, endCursor: page.endCursor },
+      };
+    },
+    async activeSessionCount(user: UserReference, _args, ctx) {
+      const now = new Date();
+      const sessions = (await ctx.loaders.sessionsByUser.load(user.id)) ?? [];
+      return sessions.filter((session) => isActive(session, now)).length;
+    },
+  },
+};
