@@ -32,6 +32,8 @@ import { SessionRevocationCheck } from './auth/sessionRevocation.js';
 import { serveIde } from './ide.js';
 import { createRouterMetrics, type RouterMetrics } from './metrics.js';
 import { RateLimiter } from './rateLimit.js';
+import { RedisKeyValueCache } from './redisKeyValueCache.js';
+import { TrustedDocuments } from './trustedDocuments.js';
 import { createSubgraphAgent, SubgraphClient, type RouterContext } from './subgraphClient.js';
 import { subgraphUrlsOf, supergraphFromFile } from './supergraph.js';
 
@@ -45,6 +47,7 @@ const REQUEST_ERROR_CODES = new Set([
   'PERSISTED_QUERY_NOT_SUPPORTED',
   'OPERATION_RESOLUTION_FAILURE',
   'SUBGRAPH_UNAVAILABLE',
+  'OPERATION_NOT_TRUSTED',
 ]);
 
 export interface Router {
@@ -97,6 +100,10 @@ export async function createRouter(
     allowAnonymous: config.router.allowAnonymous,
   });
   const rateLimiter = new RateLimiter(redis, config.router.rateLimits);
+  const trustedDocuments = new TrustedDocuments(config.router.trustedDocumentsDir);
+  const apqCache = new RedisKeyValueCache(redis, 'apq:', () =>
+    metrics.redisBypasses.inc({ purpose: 'apq' }),
+  );
 
   const limits = config.router.limits;
   const armor = new ApolloArmor({
@@ -138,6 +145,8 @@ export async function createRouter(
     ],
     validationRules: armor.validationRules,
     allowBatchedHttpRequests: false,
+    // Automatic persisted queries, shared by all router instances through Redis.
+    persistedQueries: { cache: apqCache, ttl: 86_400 },
     includeStacktraceInErrorResponses: false,
     introspection: !config.isProduction,
     csrfPrevention: true,
@@ -223,6 +232,13 @@ export async function createRouter(
         return sendErrors(res, 400, 'Request body is not valid JSON', ErrorCode.BAD_USER_INPUT);
       }
     }
+    const refusal = applyTrustedDocuments(
+      req.method ?? 'GET',
+      url,
+      body,
+      auth.requireTrustedDocuments,
+    );
+    if (refusal) return sendErrors(res, 400, refusal, 'OPERATION_NOT_TRUSTED');
     const response = await apollo.executeHTTPGraphQLRequest({
       httpGraphQLRequest: { method: req.method ?? 'GET', headers, search: url.search, body },
       context: async () => ({ identity: auth.identity, requestId }),
@@ -245,6 +261,42 @@ export async function createRouter(
       for await (const chunk of response.body.asyncIterator) res.write(chunk);
       res.end();
     }
+  }
+
+  /**
+   * Persisted-operations mode: a body that names a registered document by hash and sends no
+   * query gets the registered text. Keys that require trusted documents may send nothing else.
+   * Returns a refusal message, or undefined to go on.
+   */
+  function applyTrustedDocuments(
+    method: string,
+    url: URL,
+    body: unknown,
+    required: boolean,
+  ): string | undefined {
+    const request = (method === 'POST' ? body : Object.fromEntries(url.searchParams)) as
+      Record<string, unknown> | undefined;
+    const extensions =
+      typeof request?.['extensions'] === 'string'
+        ? safeJson(request['extensions'])
+        : request?.['extensions'];
+    const hash = (extensions as { persistedQuery?: { sha256Hash?: unknown } } | undefined)
+      ?.persistedQuery?.sha256Hash;
+    let query = typeof request?.['query'] === 'string' ? request['query'] : undefined;
+    if (!query && typeof hash === 'string' && method === 'POST' && request) {
+      const registered = trustedDocuments.textFor(hash);
+      if (registered) {
+        request['query'] = registered;
+        // Apollo's APQ would otherwise check the hash against the text it did not receive.
+        delete (request['extensions'] as Record<string, unknown>)['persistedQuery'];
+        query = registered;
+      }
+    }
+    if (!required) return undefined;
+    if (!query || !trustedDocuments.isTrusted(query)) {
+      return 'This API key may only send registered operations (trusted documents); this operation is not registered';
+    }
+    return undefined;
   }
 
   /** Ready when the supergraph is loaded and every subgraph answers its /healthz. */
@@ -331,6 +383,14 @@ function pick(
   return Object.fromEntries(
     keys.filter((k) => source?.[k] !== undefined).map((k) => [k, source![k]]),
   );
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
 }
 
 function sendJson(res: ServerResponse, status: number, payload: unknown): void {

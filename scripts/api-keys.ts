@@ -1,6 +1,7 @@
 /**
  * `npm run api-keys -- <command>`: partner API keys (stored hashed in Cassandra).
- *   create --org <uuid> --name <text> --scopes fleet:read,telemetry:read [--class partner-standard] [--expires-days 90]
+ *   create --org <uuid> --name <text> --scopes fleet:read,telemetry:read [--class partner-standard]
+ *          [--expires-days 90] [--trusted-documents-only]
  *   rotate <keyId>     new key, same organization/scopes/class; the old one is revoked
  *   revoke <keyId>
  *   list --org <uuid>
@@ -52,6 +53,7 @@ runMain(async () => {
         scopes,
         rateClass,
         expiresAt: days > 0 ? new Date(Date.now() + days * 86_400_000) : null,
+        requireTrustedDocuments: process.argv.includes('--trusted-documents-only'),
       });
       console.log(`key id: ${created.keyId}\napi key (shown once): ${created.token}`);
     } else if (command === 'rotate' || command === 'revoke') {

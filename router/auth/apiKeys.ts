@@ -24,11 +24,14 @@ interface KeyRow {
   readonly rateClass: string;
   readonly expiresAt: Date | null;
   readonly revokedAt: Date | null;
+  readonly requireTrustedDocuments: boolean;
 }
 
 export interface AuthenticatedKey {
   readonly identity: PartnerIdentity;
   readonly rateClass: string;
+  /** Only registered client operations (schema/operations) may be sent with this key. */
+  readonly requireTrustedDocuments: boolean;
 }
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
@@ -57,6 +60,7 @@ export class ApiKeyStore {
         scopes: row.scopes,
       },
       rateClass: row.rateClass,
+      requireTrustedDocuments: row.requireTrustedDocuments,
     };
   }
 
@@ -64,7 +68,7 @@ export class ApiKeyStore {
     const cached = this.cache.get(keyId);
     if (cached && Date.now() - cached.at < KEY_CACHE_MS) return cached.row;
     const result = await this.cassandra.execute(
-      'SELECT secret_sha256, organization_id, scopes, rate_class, expires_at, revoked_at FROM api_keys_by_id WHERE key_id = ?',
+      'SELECT secret_sha256, organization_id, scopes, rate_class, expires_at, revoked_at, require_trusted_documents FROM api_keys_by_id WHERE key_id = ?',
       [keyId],
       { prepare: true },
     );
@@ -77,6 +81,7 @@ export class ApiKeyStore {
           rateClass: r['rate_class'] ?? 'partner-standard',
           expiresAt: r['expires_at'] ?? null,
           revokedAt: r['revoked_at'] ?? null,
+          requireTrustedDocuments: r['require_trusted_documents'] === true,
         }
       : null;
     if (this.cache.size > 10_000) this.cache.clear();
@@ -91,6 +96,7 @@ export class ApiKeyStore {
     scopes: string[];
     rateClass: string;
     expiresAt: Date | null;
+    requireTrustedDocuments?: boolean;
   }): Promise<{ keyId: string; token: string }> {
     const keyId = randomBytes(8).toString('hex');
     const secret = randomBytes(32).toString('base64url');
@@ -98,7 +104,7 @@ export class ApiKeyStore {
       [
         {
           query:
-            'INSERT INTO api_keys_by_id (key_id, secret_sha256, organization_id, name, scopes, rate_class, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+            'INSERT INTO api_keys_by_id (key_id, secret_sha256, organization_id, name, scopes, rate_class, created_at, expires_at, require_trusted_documents) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
           params: [
             keyId,
             sha256(secret),
@@ -108,6 +114,7 @@ export class ApiKeyStore {
             input.rateClass,
             new Date(),
             input.expiresAt,
+            input.requireTrustedDocuments ?? false,
           ],
         },
         {
@@ -134,7 +141,7 @@ export class ApiKeyStore {
   /** Issues a new key with the old one's organization, scopes and class, and revokes the old. */
   async rotate(keyId: string): Promise<{ keyId: string; token: string } | null> {
     const result = await this.cassandra.execute(
-      'SELECT organization_id, name, scopes, rate_class, expires_at, revoked_at FROM api_keys_by_id WHERE key_id = ?',
+      'SELECT organization_id, name, scopes, rate_class, expires_at, revoked_at, require_trusted_documents FROM api_keys_by_id WHERE key_id = ?',
       [keyId],
       { prepare: true },
     );
@@ -146,6 +153,7 @@ export class ApiKeyStore {
       scopes: [...(row['scopes'] ?? [])],
       rateClass: row['rate_class'],
       expiresAt: row['expires_at'] ?? null,
+      requireTrustedDocuments: row['require_trusted_documents'] === true,
     });
     await this.revoke(keyId, created.keyId);
     return created;

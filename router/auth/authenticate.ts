@@ -18,6 +18,7 @@ export type Authentication =
       readonly identity: Identity;
       readonly rateSubject: string;
       readonly rateClass: string;
+      readonly requireTrustedDocuments: boolean;
     }
   | { readonly ok: false; readonly message: string };
 
@@ -47,6 +48,7 @@ export class Authenticator {
         identity: key.identity,
         rateSubject: `key:${key.identity.apiKeyId}`,
         rateClass: key.rateClass,
+        requireTrustedDocuments: key.requireTrustedDocuments,
       };
     }
     if (authorization) {
@@ -72,7 +74,13 @@ export class Authenticator {
             message: `The session has been ${state === 'unknown' ? 'ended' : state}`,
           };
       }
-      return { ok: true, identity, rateSubject: `user:${identity.userId}`, rateClass: 'user' };
+      return {
+        ok: true,
+        identity,
+        rateSubject: `user:${identity.userId}`,
+        rateClass: 'user',
+        requireTrustedDocuments: false,
+      };
     }
     if (!this.deps.allowAnonymous) return { ok: false, message: 'Authentication is required' };
     return {
@@ -80,6 +88,7 @@ export class Authenticator {
       identity: ANONYMOUS,
       rateSubject: `anon:${clientAddress}`,
       rateClass: 'anonymous',
+      requireTrustedDocuments: false,
     };
   }
 }

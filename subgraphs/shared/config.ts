@@ -139,6 +139,8 @@ const envSchema = z
       .string()
       .regex(/^\/[\w\-/]*$/, 'must be a path such as /graphql')
       .default('/graphql'),
+    /** Registered client operations: the trusted documents (schema/operations/<client>/*.graphql). */
+    TRUSTED_DOCUMENTS_DIR: z.string().default('schema/operations'),
     /** Whether requests without credentials are served (as the anonymous identity). */
     ROUTER_ALLOW_ANONYMOUS: bool.default(true),
     SUBGRAPH_TIMEOUT_MS: z.coerce.number().int().min(50).max(120_000).default(5000),
@@ -220,6 +222,7 @@ export interface Config {
   };
   readonly router: {
     readonly supergraphPath: string;
+    readonly trustedDocumentsDir: string;
     readonly subgraphUrls: Readonly<Record<string, string>>;
     readonly graphqlPath: string;
     readonly allowAnonymous: boolean;
@@ -337,6 +340,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     }),
     router: Object.freeze({
       supergraphPath: env.SUPERGRAPH_PATH,
+      trustedDocumentsDir: env.TRUSTED_DOCUMENTS_DIR,
       subgraphUrls: Object.freeze(pairs(env.SUBGRAPH_URLS)),
       graphqlPath: env.ROUTER_GRAPHQL_PATH,
       allowAnonymous: env.ROUTER_ALLOW_ANONYMOUS,

@@ -36,13 +36,14 @@ export interface RunningSubgraph {
 export async function startSubgraph<T extends BaseContext>(
   definition: SubgraphDefinition<T>,
   cassandra: CassandraClient,
+  port = 0,
 ): Promise<RunningSubgraph> {
   const server = await createSubgraphServer(definition, {
     config: testConfig,
     cassandra,
     logger: createLogger(testConfig, `test-${definition.name}`),
   });
-  const url = await server.listen(0, '127.0.0.1');
+  const url = await server.listen(port, '127.0.0.1');
   const base = url.replace(/\/graphql$/, '');
   return {
     server,

@@ -42,9 +42,12 @@ export function readMigrations(directory: string): Migration[] {
     const text = readFileSync(join(directory, file), 'utf8');
     const statements = splitStatements(text);
     for (const statement of statements) {
-      if (/^\s*CREATE\s/i.test(statement) && !/IF NOT EXISTS/i.test(statement)) {
+      if (
+        /^\s*(CREATE\s|ALTER\s+TABLE\s+\S+\s+ADD\s)/i.test(statement) &&
+        !/IF NOT EXISTS/i.test(statement)
+      ) {
         throw new MigrationError(
-          `${file}: every CREATE must say IF NOT EXISTS so a failed run can be resumed`,
+          `${file}: every CREATE and ALTER TABLE … ADD must say IF NOT EXISTS so a failed run can be resumed`,
         );
       }
     }
