@@ -68,7 +68,7 @@ export function composeSupergraph(sources: readonly SubgraphSource[]): Compositi
 /** "[fleet] schema/subgraphs/fleet.graphql:12:3 FIELD_TYPE_MISMATCH: …" where locations exist. */
 function describeError(error: GraphQLError): string {
   const code = String(error.extensions?.['code'] ?? 'COMPOSITION_ERROR');
-  const nodes = (error.nodes ?? []) as {
+  const nodes = (error.nodes ?? []) as unknown as readonly {
     loc?: { startToken: { line: number; column: number }; source: { name: string } };
     subgraph?: string;
   }[];

@@ -27,7 +27,7 @@ describe('the CQL migration runner against the real node', () => {
     );
     writeFileSync(
       join(folder, '002_second.cql'),
-      '-- a comment\nCREATE TABLE IF NOT EXISTS {keyspace}.other (id int PRIMARY KEY);\nALTER TABLE {keyspace}.things ADD colour text;',
+      '-- a comment\nCREATE TABLE IF NOT EXISTS {keyspace}.other (id int PRIMARY KEY);\nALTER TABLE {keyspace}.things ADD IF NOT EXISTS colour text;',
     );
   });
   after(async () => {

@@ -79,7 +79,11 @@ export async function pageAcrossBuckets<B>(options: {
   readonly first: number;
   readonly after: string | null | undefined;
 }): Promise<Page<cassandra.types.Row>> {
-  const { db, codec, fingerprint, buckets, first } = options;
+  const { db, codec, buckets, first } = options;
+  // The cursor stores a bucket's index; binding the bucket list into the signature makes a
+  // cursor issued against another list (e.g. mission years before New Year) invalid rather
+  // than silently resuming in the wrong bucket.
+  const fingerprint = `${options.fingerprint}|${buckets.map(String).join(',')}`;
   let { b, p } = options.after
     ? codec.decode(fingerprint, options.after)
     : { b: 0, p: null as string | null };

@@ -1,0 +1,95 @@
+/**
+ * `node --import tsx bench/loader-strategies.ts`: how should the robotById DataLoader read a
+ * batch of robots from the real Cassandra node?
+ *
+ * - each: one single-partition `WHERE robot_id = ?` per key through Db.executeEach
+ *   (executeConcurrent, token-aware: each statement goes straight to a replica of its key);
+ * - in: one `WHERE robot_id IN ?` per group of keys, which the coordinator fans out.
+ *
+ * Both run the repository's own functions over the seeded demo robots, BENCH_ITERATIONS times
+ * (default 50) per strategy with BENCH_BATCH_SIZE keys per batch (default 100), interleaved and
+ * alternating which goes first so drift on the node hits both alike, after a warm-up.
+ */
+import { seedIds, SCALES } from '../scripts/seed-ids.js';
+import { loadConfig } from '../subgraphs/shared/config.js';
+import { connectCassandra } from '../subgraphs/shared/cassandra/client.js';
+import { Db } from '../subgraphs/shared/cassandra/db.js';
+import { createSubgraphMetrics } from '../subgraphs/shared/metrics.js';
+import { runMain } from '../subgraphs/shared/startup.js';
+import { robotsRepository } from '../subgraphs/fleet/repository/robots.js';
+
+const ITERATIONS = Number(process.env.BENCH_ITERATIONS ?? 50);
+const BATCH_SIZE = Number(process.env.BENCH_BATCH_SIZE ?? 100);
+// The first batches of either strategy pay for JIT compilation and statement preparation.
+const WARM_UP = Number(process.env.BENCH_WARM_UP ?? 30);
+
+const strategies = {
+  each: robotsRepository.robotsByIdEach,
+  in: robotsRepository.robotsByIdIn,
+} as const;
+type Strategy = keyof typeof strategies;
+
+function seededRobotIds(): string[] {
+  const shape = SCALES.demo;
+  const ids: string[] = [];
+  for (let o = 0; o < shape.organizations; o++)
+    for (let f = 0; f < shape.fleetsPerOrganization; f++)
+      for (let r = 0; r < shape.robotsPerFleet; r++) ids.push(seedIds.robot(o, f, r));
+  return ids;
+}
+
+function summary(samples: number[]) {
+  const sorted = [...samples].sort((a, b) => a - b);
+  const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
+  return {
+    mean: samples.reduce((sum, x) => sum + x, 0) / samples.length,
+    p50: at(0.5),
+    p95: at(0.95),
+    min: sorted[0]!,
+  };
+}
+
+runMain(async () => {
+  const config = loadConfig();
+  const client = await connectCassandra(config);
+  const db = new Db(
+    client,
+    createSubgraphMetrics('bench', { defaultMetrics: false }),
+    config.cassandra.batchConcurrency,
+  );
+  const all = seededRobotIds();
+  // A different window of robots per batch, so no strategy reads keys the other just warmed.
+  const batchAt = (i: number) =>
+    Array.from({ length: BATCH_SIZE }, (_, k) => all[(i * 37 + k) % all.length]!);
+
+  async function timed(strategy: Strategy, ids: string[]): Promise<number> {
+    const started = performance.now();
+    const robots = await strategies[strategy](db, ids);
+    const elapsed = performance.now() - started;
+    const found = robots.filter((robot) => robot !== null && !(robot instanceof Error)).length;
+    if (found !== ids.length)
+      throw new Error(
+        `${strategy}: found ${found} of ${ids.length} seeded robots (is the demo seed loaded?)`,
+      );
+    return elapsed;
+  }
+
+  for (let i = 0; i < WARM_UP; i++)
+    for (const s of ['each', 'in'] as const) await timed(s, batchAt(i));
+  const times: Record<Strategy, number[]> = { each: [], in: [] };
+  for (let i = 0; i < ITERATIONS; i++) {
+    const order: Strategy[] = i % 2 === 0 ? ['each', 'in'] : ['in', 'each'];
+    for (const strategy of order) times[strategy].push(await timed(strategy, batchAt(i)));
+  }
+  await client.shutdown();
+
+  console.log(
+    `robotById: ${BATCH_SIZE} robots per batch, ${ITERATIONS} batches per strategy, concurrency ${config.cassandra.batchConcurrency}, contact points ${config.cassandra.contactPoints.join(',')}`,
+  );
+  for (const strategy of ['each', 'in'] as const) {
+    const { mean, p50, p95, min } = summary(times[strategy]);
+    console.log(
+      `  ${strategy.padEnd(4)} mean ${mean.toFixed(2)} ms  p50 ${p50.toFixed(2)} ms  p95 ${p95.toFixed(2)} ms  min ${min.toFixed(2)} ms`,
+    );
+  }
+});

@@ -1,0 +1,80 @@
+/** Fleets: by id, per organization, and the paged robot ids of one fleet. */
+import type cassandra from 'cassandra-driver';
+import { BUCKET_COUNT } from '../../shared/cassandra/buckets.js';
+import type { Db } from '../../shared/cassandra/db.js';
+import {
+  pageAcrossBuckets,
+  type CursorCodec,
+  type Page,
+} from '../../shared/cassandra/pagination.js';
+import { readEach, type RobotStatus } from './common.js';
+
+export interface FleetModel {
+  readonly id: string;
+  readonly organizationId: string;
+  readonly name: string;
+  readonly site: string | null;
+  readonly timezone: string | null;
+  readonly createdAt: Date;
+}
+
+const SELECT_FLEET =
+  'SELECT fleet_id, organization_id, name, site, timezone, created_at FROM fleets_by_id WHERE fleet_id = ?';
+const SELECT_FLEET_IDS_OF_ORGANIZATION =
+  'SELECT fleet_id FROM fleets_by_organization WHERE organization_id = ?';
+const SELECT_ROBOTS_OF_FLEET =
+  'SELECT robot_id FROM robots_by_fleet WHERE fleet_id = ? AND bucket = ?';
+const SELECT_ROBOTS_OF_FLEET_IN_STATUS =
+  'SELECT robot_id FROM robots_by_fleet_status WHERE fleet_id = ? AND status = ? AND bucket = ?';
+const BUCKETS = Array.from({ length: BUCKET_COUNT }, (_, i) => i);
+
+function toFleet(row: cassandra.types.Row): FleetModel {
+  return {
+    id: String(row['fleet_id']),
+    organizationId: String(row['organization_id']),
+    name: row['name'],
+    site: row['site'] ?? null,
+    timezone: row['timezone'] ?? null,
+    createdAt: row['created_at'],
+  };
+}
+
+export const fleetsRepository = {
+  fleetsById: (db: Db, ids: readonly string[]) => readEach(db, SELECT_FLEET, ids, toFleet),
+
+  /** The fleet ids of each organization (one small partition each), in key order. */
+  async fleetIdsByOrganization(
+    db: Db,
+    organizationIds: readonly string[],
+  ): Promise<(string[] | Error)[]> {
+    const results = await db.executeEach(
+      SELECT_FLEET_IDS_OF_ORGANIZATION,
+      organizationIds.map((id) => [id]),
+    );
+    return results.map((result) =>
+      result instanceof Error ? result : result.rows.map((row) => String(row['fleet_id'])),
+    );
+  },
+
+  /** One page of a fleet's robot ids (optionally of one status), walking its 16 buckets. */
+  async robotIdsOfFleet(
+    db: Db,
+    codec: CursorCodec,
+    fleetId: string,
+    status: RobotStatus | null,
+    first: number,
+    after: string | null | undefined,
+  ): Promise<Page<string>> {
+    const page = await pageAcrossBuckets({
+      db,
+      codec,
+      fingerprint: `fleet-robots:${fleetId}:${status ?? 'all'}`,
+      cql: status ? SELECT_ROBOTS_OF_FLEET_IN_STATUS : SELECT_ROBOTS_OF_FLEET,
+      buckets: BUCKETS,
+      paramsFor: (bucket) => (status ? [fleetId, status, bucket] : [fleetId, bucket]),
+      first,
+      after,
+    });
+    return { ...page, rows: page.rows.map((row) => String(row['robot_id'])) };
+  },
+};

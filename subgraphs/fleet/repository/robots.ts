@@ -1,0 +1,313 @@
+/** Robots: by id, per operator, registration, status changes and heartbeats. */
+import { randomUUID } from 'node:crypto';
+import cassandra from 'cassandra-driver';
+import { bucketOf } from '../../shared/cassandra/buckets.js';
+import type { Db } from '../../shared/cassandra/db.js';
+import { alignToKeys } from '../../shared/loaders.js';
+import { conflict } from '../../shared/errors.js';
+import { fromFloat, fromUuid, orUnset, readEach, type RobotStatus } from './common.js';
+
+export interface RobotModel {
+  readonly id: string;
+  readonly organizationId: string;
+  readonly fleetId: string;
+  readonly serial: string;
+  readonly model: string;
+  readonly status: RobotStatus;
+  readonly batteryPercent: number | null;
+  readonly firmware: string | null;
+  readonly lastHeartbeatAt: Date | null;
+  readonly latitude: number | null;
+  readonly longitude: number | null;
+  readonly heading: number | null;
+  readonly operatorId: string | null;
+  readonly currentMissionId: string | null;
+  readonly registeredAt: Date;
+}
+
+const ROBOT_COLUMNS =
+  'robot_id, organization_id, fleet_id, serial, model, status, battery_percent, firmware, last_heartbeat_at, latitude, longitude, heading, operator_id, current_mission_id, registered_at';
+const SELECT_ROBOT = `SELECT ${ROBOT_COLUMNS} FROM robots_by_id WHERE robot_id = ?`;
+const SELECT_ROBOTS_IN = `SELECT ${ROBOT_COLUMNS} FROM robots_by_id WHERE robot_id IN ?`;
+const SELECT_ROBOT_IDS_OF_OPERATOR =
+  'SELECT robot_id FROM robots_by_operator WHERE operator_id = ?';
+/** Keys per `IN` statement of the IN strategy (what one coordinator is asked to fan out). */
+const IN_GROUP_SIZE = 100;
+
+function toRobot(row: cassandra.types.Row): RobotModel {
+  return {
+    id: String(row['robot_id']),
+    organizationId: String(row['organization_id']),
+    fleetId: String(row['fleet_id']),
+    serial: row['serial'],
+    model: row['model'],
+    status: row['status'],
+    batteryPercent: fromFloat(row['battery_percent']),
+    firmware: row['firmware'] ?? null,
+    lastHeartbeatAt: row['last_heartbeat_at'] ?? null,
+    latitude: row['latitude'] ?? null,
+    longitude: row['longitude'] ?? null,
+    heading: fromFloat(row['heading']),
+    operatorId: fromUuid(row['operator_id']),
+    currentMissionId: fromUuid(row['current_mission_id']),
+    registeredAt: row['registered_at'],
+  };
+}
+
+/** One single-partition statement per key (executeConcurrent, token-aware). */
+function robotsByIdEach(db: Db, ids: readonly string[]) {
+  return readEach(db, SELECT_ROBOT, ids, toRobot);
+}
+
+/**
+ * One `robot_id IN ?` statement per group of {@link IN_GROUP_SIZE} keys: the coordinator fans
+ * the group out to the partitions' replicas. A failed statement fails every key of its group.
+ */
+async function robotsByIdIn(
+  db: Db,
+  ids: readonly string[],
+): Promise<(RobotModel | null | Error)[]> {
+  const groups: string[][] = [];
+  for (let i = 0; i < ids.length; i += IN_GROUP_SIZE) groups.push(ids.slice(i, i + IN_GROUP_SIZE));
+  const results = await Promise.all(
+    groups.map(async (group) => {
+      try {
+        const result = await db.execute(SELECT_ROBOTS_IN, [group]);
+        return alignToKeys(group, result.rows.map(toRobot), (robot) => robot.id);
+      } catch (error) {
+        return group.map(() => error as Error);
+      }
+    }),
+  );
+  return results.flat();
+}
+
+export const robotsRepository = {
+  /**
+   * Robots by id, one value/null/Error per key in key order: the robotById loader's batch.
+   *
+   * executeEach, measured with bench/loader-strategies.ts on the single dev node (2-core
+   * machine, 100 seeded robots per batch, 50 batches per strategy, interleaved, after 30 warm-up
+   * batches each), four runs:
+   *   executeEach (100 single-partition statements): mean 6.2–7.0 ms, p50 6.0–6.8 ms per batch
+   *   IN (one `robot_id IN ?` statement):            mean 9.2–9.6 ms, p50 9.2–9.5 ms per batch
+   * so executeEach is ~30% faster, and it also scales out: on a cluster each statement goes
+   * straight to a replica of its key, while an IN makes one coordinator wait for them all.
+   * Only a cold process (5 warm-up batches) favoured IN (mean 12–15 ms vs 17–30 ms): the
+   * first executeEach batches pay for JIT compilation.
+   */
+  robotsById: robotsByIdEach,
+  robotsByIdEach,
+  robotsByIdIn,
+
+  /** The ids of the robots each operator operates (one small partition each), in key order. */
+  async robotIdsByOperator(db: Db, operatorIds: readonly string[]): Promise<(string[] | Error)[]> {
+    const results = await db.executeEach(
+      SELECT_ROBOT_IDS_OF_OPERATOR,
+      operatorIds.map((id) => [id]),
+    );
+    return results.map((result) =>
+      result instanceof Error ? result : result.rows.map((row) => String(row['robot_id'])),
+    );
+  },
+
+  /**
+   * Registers a robot. The serial is reserved first with a lightweight transaction (the only
+   * uniqueness Cassandra can enforce); the robot's rows are then written in one logged batch.
+   * If that batch fails the reservation is released, so a rejected mutation leaves nothing.
+   * A new robot is OFFLINE: nothing has been heard from it yet.
+   */
+  async registerRobot(
+    db: Db,
+    input: {
+      organizationId: string;
+      fleetId: string;
+      serial: string;
+      model: string;
+      firmware: string | null;
+      operatorId: string | null;
+    },
+  ): Promise<RobotModel> {
+    const id = randomUUID();
+    const status: RobotStatus = 'OFFLINE';
+    const now = new Date();
+    await reserveSerial(db, input.serial, id);
+    const bucket = bucketOf(id);
+    try {
+      await db.batch([
+        {
+          query:
+            'INSERT INTO robots_by_id (robot_id, organization_id, fleet_id, serial, model, status, firmware, operator_id, registered_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+          params: [
+            id,
+            input.organizationId,
+            input.fleetId,
+            input.serial,
+            input.model,
+            status,
+            orUnset(input.firmware),
+            orUnset(input.operatorId),
+            now,
+          ],
+        },
+        {
+          query: 'INSERT INTO robots_by_fleet (fleet_id, bucket, robot_id) VALUES (?, ?, ?)',
+          params: [input.fleetId, bucket, id],
+        },
+        {
+          query:
+            'INSERT INTO robots_by_fleet_status (fleet_id, status, bucket, robot_id) VALUES (?, ?, ?, ?)',
+          params: [input.fleetId, status, bucket, id],
+        },
+        ...(input.operatorId
+          ? [
+              {
+                query: 'INSERT INTO robots_by_operator (operator_id, robot_id) VALUES (?, ?)',
+                params: [input.operatorId, id],
+              },
+            ]
+          : []),
+      ]);
+    } catch (error) {
+      await releaseSerial(db, input.serial, id);
+      throw error;
+    }
+    return {
+      id,
+      organizationId: input.organizationId,
+      fleetId: input.fleetId,
+      serial: input.serial,
+      model: input.model,
+      status,
+      batteryPercent: null,
+      firmware: input.firmware,
+      lastHeartbeatAt: null,
+      latitude: null,
+      longitude: null,
+      heading: null,
+      operatorId: input.operatorId,
+      currentMissionId: null,
+      registeredAt: now,
+    };
+  },
+
+  /**
+   * Sets the status (and battery, when given) in one logged batch with the move of the robot's
+   * robots_by_fleet_status row, so the by-status listing and the robot never disagree for long.
+   * An unchanged status does not move the row: a delete and an insert of the same row in one
+   * batch share a timestamp, and then the delete wins.
+   */
+  async updateStatus(
+    db: Db,
+    current: RobotModel,
+    status: RobotStatus,
+    batteryPercent: number | null,
+  ): Promise<RobotModel> {
+    const bucket = bucketOf(current.id);
+    await db.batch([
+      {
+        // An unset battery leaves the column as it is (rather than rewriting what we read).
+        query: 'UPDATE robots_by_id SET status = ?, battery_percent = ? WHERE robot_id = ?',
+        params: [status, orUnset(batteryPercent), current.id],
+      },
+      ...(status === current.status
+        ? []
+        : [
+            {
+              query:
+                'DELETE FROM robots_by_fleet_status WHERE fleet_id = ? AND status = ? AND bucket = ? AND robot_id = ?',
+              params: [current.fleetId, current.status, bucket, current.id],
+            },
+            {
+              query:
+                'INSERT INTO robots_by_fleet_status (fleet_id, status, bucket, robot_id) VALUES (?, ?, ?, ?)',
+              params: [current.fleetId, status, bucket, current.id],
+            },
+          ]),
+    ]);
+    return { ...current, status, batteryPercent: batteryPercent ?? current.batteryPercent };
+  },
+
+  /**
+   * Records the newest telemetry sample as the robot's heartbeat. Values the sample does not
+   * carry are left unset, so the columns keep what they hold; a new position drops the old
+   * heading, which described the old one (samples carry no heading).
+   */
+  async recordHeartbeat(
+    db: Db,
+    current: RobotModel,
+    sample: {
+      recordedAt: Date;
+      batteryPercent: number | null;
+      latitude: number | null;
+      longitude: number | null;
+    },
+  ): Promise<RobotModel> {
+    const moved = sample.latitude !== null && sample.longitude !== null;
+    await db.execute(
+      'UPDATE robots_by_id SET last_heartbeat_at = ?, battery_percent = ?, latitude = ?, longitude = ?, heading = ? WHERE robot_id = ?',
+      [
+        sample.recordedAt,
+        orUnset(sample.batteryPercent),
+        moved ? sample.latitude : cassandra.types.unset,
+        moved ? sample.longitude : cassandra.types.unset,
+        moved ? null : cassandra.types.unset,
+        current.id,
+      ],
+      { write: true, idempotent: true },
+    );
+    return {
+      ...current,
+      lastHeartbeatAt: sample.recordedAt,
+      batteryPercent: sample.batteryPercent ?? current.batteryPercent,
+      ...(moved ? { latitude: sample.latitude, longitude: sample.longitude, heading: null } : {}),
+    };
+  },
+
+  /**
+   * Points the robot at a new current mission, only if its current mission is still `expected`
+   * (null: none). A lightweight transaction, because two concurrent assignMission calls must not
+   * both succeed. Returns whether the robot was claimed.
+   */
+  async claimForMission(
+    db: Db,
+    robotId: string,
+    missionId: string,
+    expected: string | null,
+  ): Promise<boolean> {
+    const result = await db.execute(
+      'UPDATE robots_by_id SET current_mission_id = ? WHERE robot_id = ? IF current_mission_id = ?',
+      [missionId, robotId, expected],
+      { write: true },
+    );
+    return result.wasApplied();
+  },
+
+  /** Frees the robot if `missionId` is still its current mission (a lightweight transaction). */
+  async releaseFromMission(db: Db, robotId: string, missionId: string): Promise<void> {
+    await db.execute(
+      'UPDATE robots_by_id SET current_mission_id = null WHERE robot_id = ? IF current_mission_id = ?',
+      [robotId, missionId],
+      { write: true },
+    );
+  },
+};
+
+async function reserveSerial(db: Db, serial: string, robotId: string): Promise<void> {
+  const result = await db.execute(
+    'INSERT INTO robots_by_serial (serial, robot_id) VALUES (?, ?) IF NOT EXISTS',
+    [serial, robotId],
+    { write: true },
+  );
+  if (!result.wasApplied()) throw conflict(`The serial ${serial} is already registered`);
+}
+
+async function releaseSerial(db: Db, serial: string, robotId: string): Promise<void> {
+  await db.execute(
+    'DELETE FROM robots_by_serial WHERE serial = ? IF robot_id = ?',
+    [serial, robotId],
+    {
+      write: true,
+    },
+  );
+}

@@ -1,0 +1,155 @@
+/**
+ * The whole federated stack in the test process: the three real subgraphs (on random ports,
+ * against the real Cassandra node) and the router in front of them (real Redis), configured
+ * with SUBGRAPH_URLS pointing at those ports.
+ */
+import { fleetSubgraph } from '../../subgraphs/fleet/subgraph.js';
+import { sessionsSubgraph } from '../../subgraphs/sessions/subgraph.js';
+import { usersSubgraph } from '../../subgraphs/users/subgraph.js';
+import { loadConfig, type Config } from '../../subgraphs/shared/config.js';
+import type { CassandraClient } from '../../subgraphs/shared/cassandra/client.js';
+import { createLogger } from '../../subgraphs/shared/logger.js';
+import {
+  createRedis,
+  waitForRedis,
+  type RedisClient,
+} from '../../subgraphs/shared/redis/client.js';
+import { createRouter, type Router } from '../../router/server.js';
+import { mintDevelopmentToken } from '../../router/auth/jwt.js';
+import { seedIds } from '../../scripts/seed-ids.js';
+import { cassandraForTest } from './stack.js';
+import { startSubgraph, sumMetric, type RunningSubgraph } from './subgraphs.js';
+
+export interface GraphQLResponse<T> {
+  readonly status: number;
+  readonly headers: Headers;
+  readonly body: {
+    data?: T | null;
+    errors?: {
+      message: string;
+      path?: (string | number)[];
+      extensions?: Record<string, unknown>;
+    }[];
+  };
+}
+
+export interface Federation {
+  readonly config: Config;
+  readonly url: string;
+  readonly cassandra: CassandraClient;
+  readonly redis: RedisClient;
+  readonly router: Router;
+  readonly subgraphs: { users: RunningSubgraph; sessions: RunningSubgraph; fleet: RunningSubgraph };
+  query<T = Record<string, unknown>>(
+    query: string,
+    variables?: Record<string, unknown>,
+    auth?: { token?: string; apiKey?: string; headers?: Record<string, string> },
+  ): Promise<GraphQLResponse<T>>;
+  routerMetric(name: string, labels?: Record<string, string>): Promise<number>;
+  /** Stops one subgraph (its port closes); `restartSubgraph` brings it back on the same port. */
+  stopSubgraph(name: 'users' | 'sessions' | 'fleet'): Promise<void>;
+  restartSubgraph(name: 'users' | 'sessions' | 'fleet'): Promise<void>;
+  close(): Promise<void>;
+}
+
+const definitions = {
+  users: usersSubgraph,
+  sessions: sessionsSubgraph,
+  fleet: fleetSubgraph,
+} as const;
+
+export async function startFederation(routerEnv: Record<string, string> = {}): Promise<Federation> {
+  const cassandra = await cassandraForTest();
+  const subgraphs = {
+    users: await startSubgraph(usersSubgraph, cassandra),
+    sessions: await startSubgraph(sessionsSubgraph, cassandra),
+    fleet: await startSubgraph(fleetSubgraph, cassandra),
+  };
+  const ports = Object.fromEntries(
+    Object.entries(subgraphs).map(([name, s]) => [name, Number(new URL(s.url).port)]),
+  );
+  const config = loadConfig({
+    ...process.env,
+    FLEETGRAPH_ENV: 'test',
+    LOG_LEVEL: 'silent',
+    SUBGRAPH_URLS: Object.entries(subgraphs)
+      .map(([name, s]) => `${name}=${s.url}`)
+      .join(','),
+    ...routerEnv,
+  });
+  const redis = createRedis(config);
+  await waitForRedis(redis, 5000);
+  const router = await createRouter(config, {
+    cassandra,
+    redis,
+    logger: createLogger(config, 'test-router'),
+  });
+  const url = await router.listen(0, '127.0.0.1');
+  const metricsUrl = url.replace(/\/graphql$/, '/metrics');
+
+  return {
+    config,
+    url,
+    cassandra,
+    redis,
+    router,
+    subgraphs,
+    async query(query, variables = {}, auth = {}) {
+      const response = await fetch(url, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          accept: 'application/graphql-response+json',
+          ...(auth.token ? { authorization: `Bearer ${auth.token}` } : {}),
+          ...(auth.apiKey ? { 'x-api-key': auth.apiKey } : {}),
+          ...auth.headers,
+        },
+        body: JSON.stringify({ query, variables }),
+      });
+      return {
+        status: response.status,
+        headers: response.headers,
+        body: (await response.json()) as never,
+      };
+    },
+    async routerMetric(name, labels = {}) {
+      return sumMetric(await (await fetch(metricsUrl)).text(), name, labels);
+    },
+    async stopSubgraph(name) {
+      await subgraphs[name].close();
+    },
+    async restartSubgraph(name) {
+      const restarted = await startSubgraph(definitions[name] as never, cassandra, ports[name]);
+      (subgraphs as Record<string, RunningSubgraph>)[name] = restarted;
+    },
+    async close() {
+      await router.close();
+      for (const subgraph of Object.values(subgraphs))
+        await subgraph.close().catch(() => undefined);
+      redis.disconnect();
+      await cassandra.shutdown();
+    },
+  };
+}
+
+/** A development JWT for a seeded user (organization o, user u), bound to their first session. */
+export function tokenFor(
+  config: Config,
+  o: number,
+  u: number,
+  roles: string[] = ['admin', 'operator', 'viewer'],
+  options: { sessionId?: string | null; expiresIn?: string | number } = {},
+): Promise<string> {
+  return mintDevelopmentToken(
+    config.jwtSecret,
+    {
+      userId: seedIds.user(o, u),
+      organizationId: seedIds.organization(o),
+      roles,
+      ...(options.sessionId === null
+        ? {}
+        : { sessionId: options.sessionId ?? seedIds.session(o, u, 0) }),
+    },
+    (options.expiresIn ?? '10m') as string,
+  );
+}
