@@ -51,6 +51,31 @@ export function createRouterMetrics() {
       labelNames: ['class'],
       registers,
     }),
+    cacheHits: new Counter({
+      name: 'fleetgraph_router_cache_hits_total',
+      help: 'Responses served from the response cache',
+      registers,
+    }),
+    cacheMisses: new Counter({
+      name: 'fleetgraph_router_cache_misses_total',
+      help: 'Cacheable lookups that found nothing',
+      registers,
+    }),
+    cacheStores: new Counter({
+      name: 'fleetgraph_router_cache_stores_total',
+      help: 'Responses stored in the response cache',
+      registers,
+    }),
+    cacheInvalidations: new Counter({
+      name: 'fleetgraph_router_cache_invalidations_total',
+      help: 'Cached responses purged by entity invalidation',
+      registers,
+    }),
+    cacheEntries: new Gauge({
+      name: 'fleetgraph_router_cache_local_entries',
+      help: 'Responses held in the in-process cache layer',
+      registers,
+    }),
     redisBypasses: new Counter({
       name: 'fleetgraph_router_redis_bypass_total',
       help: 'Times Redis was unavailable and the router went on without it',

@@ -9,7 +9,7 @@
  *      through SubgraphClient (signed identity, timeouts, retries, circuit breaker).
  * Routes: ROUTER_GRAPHQL_PATH (default /graphql), /healthz, /readyz, /metrics, /ide (dev).
  */
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ApolloGateway } from '@apollo/gateway';
@@ -21,7 +21,7 @@ import { request } from 'undici';
 import type { CassandraClient } from '../subgraphs/shared/cassandra/client.js';
 import type { Config } from '../subgraphs/shared/config.js';
 import { ErrorCode, EXPECTED_CODES } from '../subgraphs/shared/errors.js';
-import { REQUEST_ID_HEADER } from '../subgraphs/shared/identity.js';
+import { REQUEST_ID_HEADER, type Identity } from '../subgraphs/shared/identity.js';
 import type { Logger } from '../subgraphs/shared/logger.js';
 import type { RedisClient } from '../subgraphs/shared/redis/client.js';
 import { StartupError } from '../subgraphs/shared/startup.js';
@@ -34,7 +34,13 @@ import { createRouterMetrics, type RouterMetrics } from './metrics.js';
 import { RateLimiter } from './rateLimit.js';
 import { RedisKeyValueCache } from './redisKeyValueCache.js';
 import { TrustedDocuments } from './trustedDocuments.js';
-import { createSubgraphAgent, SubgraphClient, type RouterContext } from './subgraphClient.js';
+import {
+  createSubgraphAgent,
+  SubgraphClient,
+  type RequestCacheState,
+  type RouterContext,
+} from './subgraphClient.js';
+import { ResponseCache, scopeKey, type CachedResponse } from './cache/responseCache.js';
 import { subgraphUrlsOf, supergraphFromFile } from './supergraph.js';
 
 const MAX_BODY_BYTES = 4_000_000;
@@ -66,10 +72,13 @@ export async function createRouter(
   const agent = createSubgraphAgent();
   const subgraphs = new Map<string, SubgraphClient>();
   let subgraphUrls: Record<string, string> = {};
+  let schemaVersion = '';
 
   const gateway = new ApolloGateway({
     supergraphSdl: supergraphFromFile(config.router.supergraphPath, logger, (sdl) => {
       subgraphUrls = { ...subgraphUrlsOf(sdl), ...config.router.subgraphUrls };
+      // Cached responses belong to the schema that produced them: a reload starts afresh.
+      schemaVersion = createHash('sha256').update(sdl).digest('hex').slice(0, 16);
     }),
     buildService: ({ name, url }) => {
       const client = new SubgraphClient({
@@ -101,6 +110,7 @@ export async function createRouter(
   });
   const rateLimiter = new RateLimiter(redis, config.router.rateLimits);
   const trustedDocuments = new TrustedDocuments(config.router.trustedDocumentsDir);
+  const responseCache = config.router.responseCache ? new ResponseCache(redis, metrics) : undefined;
   const apqCache = new RedisKeyValueCache(redis, 'apq:', () =>
     metrics.redisBypasses.inc({ purpose: 'apq' }),
   );
@@ -124,7 +134,22 @@ export async function createRouter(
         async didResolveOperation({ operationName }) {
           operation = operationName ?? 'anonymous';
         },
-        async willSendResponse({ response, errors }) {
+        async willSendResponse({
+          response,
+          errors,
+          contextValue,
+          operation: document,
+          overallCachePolicy,
+        }) {
+          const state = contextValue.cache;
+          if (state) {
+            state.operation = document?.operation;
+            state.policy = overallCachePolicy.policyIfCacheable() as RequestCacheState['policy'];
+            state.hadErrors =
+              (errors?.length ?? 0) > 0 ||
+              (response.body.kind === 'single' &&
+                (response.body.singleResult.errors?.length ?? 0) > 0);
+          }
           const hasErrors =
             (errors?.length ?? 0) > 0 ||
             (response.body.kind === 'single' &&
@@ -184,6 +209,7 @@ export async function createRouter(
     if (!config.isProduction && (url.pathname === '/ide' || url.pathname.startsWith('/ide/'))) {
       return serveIde(url.pathname, graphqlPath, res);
     }
+    if (url.pathname === '/cache/invalidate' && req.method === 'POST') return invalidate(req, res);
     if (url.pathname !== graphqlPath) return sendJson(res, 404, { error: 'not found' });
 
     inFlight.add(res);
@@ -216,50 +242,200 @@ export async function createRouter(
       );
     }
 
-    let body: unknown;
-    if (req.method === 'POST') {
-      const raw = await readBody(req);
-      if (raw === null)
+    const method = req.method ?? 'GET';
+    let raw: string | undefined;
+    if (method === 'POST') {
+      const read = await readBody(req);
+      if (read === null)
         return sendErrors(
           res,
           413,
           `Request body exceeds ${MAX_BODY_BYTES} bytes`,
           ErrorCode.BAD_USER_INPUT,
         );
+      raw = read;
+    }
+
+    // The cache's hit path: before the body is parsed (see cache/responseCache.ts).
+    const restricted = auth.requireTrustedDocuments;
+    const requestHash =
+      responseCache && (method === 'POST' || method === 'GET')
+        ? ResponseCache.requestHash(
+            `${schemaVersion}|${method}`,
+            raw ?? url.search,
+            headers.get('accept'),
+          )
+        : undefined;
+    let cacheKey: string | undefined;
+    if (responseCache && requestHash) {
+      if (!responseCache.available) {
+        metrics.redisBypasses.inc({ purpose: 'response_cache' });
+      } else {
+        try {
+          cacheKey = await responseCache.keyFor(requestHash, auth.identity, restricted);
+          const hit = cacheKey ? await responseCache.get(cacheKey) : undefined;
+          if (hit) return sendCached(res, hit);
+          if (cacheKey) metrics.cacheMisses.inc();
+        } catch {
+          metrics.redisBypasses.inc({ purpose: 'response_cache' });
+          cacheKey = undefined;
+        }
+      }
+    }
+
+    const execute = async (): Promise<void> => {
+      let body: unknown;
       try {
-        body = raw.length ? JSON.parse(raw) : undefined;
+        body = raw?.length ? JSON.parse(raw) : undefined;
       } catch {
         return sendErrors(res, 400, 'Request body is not valid JSON', ErrorCode.BAD_USER_INPUT);
       }
-    }
-    const refusal = applyTrustedDocuments(
-      req.method ?? 'GET',
-      url,
-      body,
-      auth.requireTrustedDocuments,
-    );
-    if (refusal) return sendErrors(res, 400, refusal, 'OPERATION_NOT_TRUSTED');
-    const response = await apollo.executeHTTPGraphQLRequest({
-      httpGraphQLRequest: { method: req.method ?? 'GET', headers, search: url.search, body },
-      context: async () => ({ identity: auth.identity, requestId }),
-    });
-    for (const [key, value] of response.headers) res.setHeader(key, value);
-    res.statusCode = response.status ?? 200;
-    // graphql-armor's token limit throws inside parsing, which Apollo Server answers with 500;
-    // a request refused before execution is the client's fault: 400, as GraphQL-over-HTTP says.
-    if (
-      res.statusCode === 500 &&
-      response.body.kind === 'complete' &&
-      /"code":"GRAPHQL_(VALIDATION|PARSE)_FAILED"/.test(response.body.string) &&
-      !response.body.string.includes('"data"')
-    ) {
-      res.statusCode = 400;
-    }
-    if (response.body.kind === 'complete') {
+      const refusal = applyTrustedDocuments(method, url, body, restricted);
+      if (refusal) return sendErrors(res, 400, refusal, 'OPERATION_NOT_TRUSTED');
+      const cacheState: RequestCacheState = { reads: new Set(), writes: new Set() };
+      const response = await apollo.executeHTTPGraphQLRequest({
+        httpGraphQLRequest: { method, headers, search: url.search, body },
+        context: async () => ({ identity: auth.identity, requestId, cache: cacheState }),
+      });
+      for (const [key, value] of response.headers) res.setHeader(key, value);
+      res.statusCode = response.status ?? 200;
+      // graphql-armor's token limit throws inside parsing, which Apollo Server answers with
+      // 500; a request refused before execution is the client's fault: 400 (GraphQL-over-HTTP).
+      if (
+        res.statusCode === 500 &&
+        response.body.kind === 'complete' &&
+        /"code":"GRAPHQL_(VALIDATION|PARSE)_FAILED"/.test(response.body.string) &&
+        !response.body.string.includes('"data"')
+      ) {
+        res.statusCode = 400;
+      }
+      if (response.body.kind !== 'complete') {
+        for await (const chunk of response.body.asyncIterator) res.write(chunk);
+        res.end();
+        return;
+      }
+      if (responseCache && requestHash) {
+        await settleCache(
+          requestHash,
+          cacheState,
+          res.statusCode,
+          response.body.string,
+          String(res.getHeader('content-type') ?? 'application/json'),
+          auth.identity,
+          restricted,
+        );
+        if (!config.isProduction) res.setHeader('x-cache', cacheKey ? 'MISS' : 'UNKNOWN');
+      }
       res.end(response.body.string);
-    } else {
-      for await (const chunk of response.body.asyncIterator) res.write(chunk);
-      res.end();
+    };
+
+    if (!responseCache || !requestHash || !responseCache.available) return execute();
+    // Stampede protection: concurrent misses for one key compute once; the others then read
+    // the stored response (or compute themselves if it was not cacheable).
+    const flightKey =
+      cacheKey ?? `${requestHash}|${scopeKey(auth.identity, 'PRIVATE', restricted)}`;
+    const role = await responseCache.singleFlight(flightKey, execute);
+    if (role === 'follower') {
+      const key =
+        cacheKey ??
+        (await responseCache.keyFor(requestHash, auth.identity, restricted).catch(() => undefined));
+      const hit = key ? await responseCache.get(key).catch(() => undefined) : undefined;
+      if (hit) return sendCached(res, hit);
+      return execute();
+    }
+  }
+
+  function sendCached(res: ServerResponse, hit: CachedResponse): void {
+    metrics.cacheHits.inc();
+    res.statusCode = 200;
+    res.setHeader('content-type', hit.contentType);
+    if (!config.isProduction) res.setHeader('x-cache', 'HIT');
+    res.end(hit.body);
+  }
+
+  /**
+   * Out-of-band invalidation (a write that did not go through a subgraph mutation):
+   * `POST /cache/invalidate` with `{"typename": "Robot", "id": "…"}` (one entity),
+   * `{"typename": "Robot"}` (every entry holding a Robot) or `{"all": true}`.
+   * Allowed to admins (JWT with the admin role) and to the router's own services.
+   */
+  async function invalidate(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const headers = new HeaderMap();
+    for (const [key, value] of Object.entries(req.headers)) {
+      if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(', ') : value);
+    }
+    const auth = await authenticator.authenticate(headers, req.socket.remoteAddress ?? 'unknown');
+    if (!auth.ok) return sendErrors(res, 401, auth.message, ErrorCode.UNAUTHENTICATED);
+    const isAdmin = auth.identity.kind === 'user' && auth.identity.roles.includes('admin');
+    if (!isAdmin)
+      return sendErrors(res, 403, 'Only admins may invalidate the cache', ErrorCode.FORBIDDEN);
+    const raw = await readBody(req);
+    const request = (raw ? safeJson(raw) : undefined) as
+      { typename?: unknown; id?: unknown; all?: unknown } | undefined;
+    const typename =
+      typeof request?.typename === 'string' && /^[A-Z]\w*$/.test(request.typename)
+        ? request.typename
+        : undefined;
+    const id = typeof request?.id === 'string' && request.id.length <= 100 ? request.id : undefined;
+    const tag =
+      request?.all === true
+        ? '*'
+        : typename && id
+          ? `${typename}:${id}`
+          : typename
+            ? `type:${typename}`
+            : undefined;
+    if (!tag)
+      return sendErrors(
+        res,
+        400,
+        'Body must be {"typename", "id"}, {"typename"} or {"all": true}',
+        ErrorCode.BAD_USER_INPUT,
+      );
+    if (!responseCache) return sendJson(res, 200, { purged: 0, cache: 'disabled' });
+    try {
+      return sendJson(res, 200, { purged: await responseCache.purge([tag]), tag });
+    } catch {
+      return sendErrors(
+        res,
+        503,
+        'The cache is unavailable; entries expire on their own',
+        'CACHE_UNAVAILABLE',
+      );
+    }
+  }
+
+  /**
+   * After an execution: purge what a mutation wrote (before its response is sent), store a
+   * cacheable query's response, or remember that the request is not cacheable. Redis trouble
+   * only costs the cache, never the request.
+   */
+  async function settleCache(
+    requestHash: string,
+    state: RequestCacheState,
+    status: number,
+    body: string,
+    contentType: string,
+    identity: Identity,
+    restricted: boolean,
+  ): Promise<void> {
+    if (!responseCache) return;
+    try {
+      if (state.writes.size > 0) await responseCache.purge(state.writes);
+      if (state.operation !== 'query' || status !== 200) return;
+      if (state.hadErrors) return; // errors (or denied fields) are never cached, nor remembered
+      if (!state.policy || state.policy.maxAge <= 0)
+        return responseCache.rememberUncacheable(requestHash);
+      await responseCache.store(
+        requestHash,
+        identity,
+        restricted,
+        state.policy,
+        { body, contentType },
+        state.reads,
+      );
+    } catch {
+      metrics.redisBypasses.inc({ purpose: 'response_cache' });
     }
   }
 
@@ -348,6 +524,7 @@ export async function createRouter(
       await closed;
       await apollo.stop();
       await agent.close();
+      await responseCache?.close();
     },
   };
 }

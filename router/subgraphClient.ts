@@ -9,16 +9,31 @@
  * - the caller's identity signed for the subgraph (identity.ts) and the request id.
  */
 import { RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
-import type { GatewayGraphQLResponse } from '@apollo/server-gateway-interface';
+import type {
+  GatewayGraphQLRequestContext,
+  GatewayGraphQLResponse,
+} from '@apollo/server-gateway-interface';
 import { GraphQLError } from 'graphql';
 import CircuitBreaker from 'opossum';
 import { Agent, fetch as undiciFetch } from 'undici';
+import { TAGS_EXTENSION, TAGS_REQUEST_HEADER } from '../subgraphs/shared/cache/entityTags.js';
 import { REQUEST_ID_HEADER, signIdentity, type Identity } from '../subgraphs/shared/identity.js';
 import type { RouterMetrics } from './metrics.js';
 
 export interface RouterContext {
   readonly identity: Identity;
   readonly requestId: string;
+  /** What the response cache needs to know about this request, filled during execution. */
+  readonly cache: RequestCacheState;
+}
+
+export interface RequestCacheState {
+  /** Entity tags the subgraph fetches read / wrote (subgraphs/shared/cache/entityTags.ts). */
+  readonly reads: Set<string>;
+  readonly writes: Set<string>;
+  policy?: { maxAge: number; scope: 'PUBLIC' | 'PRIVATE' } | null;
+  operation?: 'query' | 'mutation' | 'subscription';
+  hadErrors?: boolean;
 }
 
 export interface SubgraphClientOptions {
@@ -86,6 +101,24 @@ export class SubgraphClient extends RemoteGraphQLDataSource<RouterContext> {
       headers.set(name, value);
     }
     headers.set(REQUEST_ID_HEADER, context.requestId);
+    headers.set(TAGS_REQUEST_HEADER, '1');
+  }
+
+  /** Takes the fetch's entity tags out of the response before the gateway merges it. */
+  override didReceiveResponse({
+    response,
+    context,
+  }: Required<
+    Pick<GatewayGraphQLRequestContext<RouterContext>, 'request' | 'response' | 'context'>
+  >): GatewayGraphQLResponse {
+    const tags = response.extensions?.[TAGS_EXTENSION] as
+      { reads?: string[]; writes?: string[] } | undefined;
+    if (tags && context?.cache) {
+      for (const tag of tags.reads ?? []) context.cache.reads.add(tag);
+      for (const tag of tags.writes ?? []) context.cache.writes.add(tag);
+      delete response.extensions![TAGS_EXTENSION];
+    }
+    return response;
   }
 
   override async process(

@@ -141,6 +141,8 @@ const envSchema = z
       .default('/graphql'),
     /** Registered client operations: the trusted documents (schema/operations/<client>/*.graphql). */
     TRUSTED_DOCUMENTS_DIR: z.string().default('schema/operations'),
+    /** Whether the router caches whole query responses in Redis (router/cache/). */
+    RESPONSE_CACHE: bool.default(true),
     /** Whether requests without credentials are served (as the anonymous identity). */
     ROUTER_ALLOW_ANONYMOUS: bool.default(true),
     SUBGRAPH_TIMEOUT_MS: z.coerce.number().int().min(50).max(120_000).default(5000),
@@ -223,6 +225,7 @@ export interface Config {
   readonly router: {
     readonly supergraphPath: string;
     readonly trustedDocumentsDir: string;
+    readonly responseCache: boolean;
     readonly subgraphUrls: Readonly<Record<string, string>>;
     readonly graphqlPath: string;
     readonly allowAnonymous: boolean;
@@ -341,6 +344,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     router: Object.freeze({
       supergraphPath: env.SUPERGRAPH_PATH,
       trustedDocumentsDir: env.TRUSTED_DOCUMENTS_DIR,
+      responseCache: env.RESPONSE_CACHE,
       subgraphUrls: Object.freeze(pairs(env.SUBGRAPH_URLS)),
       graphqlPath: env.ROUTER_GRAPHQL_PATH,
       allowAnonymous: env.ROUTER_ALLOW_ANONYMOUS,

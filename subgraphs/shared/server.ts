@@ -22,6 +22,7 @@ import type { CassandraClient } from './cassandra/client.js';
 import { Db } from './cassandra/db.js';
 import { CursorCodec } from './cassandra/pagination.js';
 import { ErrorCode, EXPECTED_CODES } from './errors.js';
+import { requestTags, TAGS_EXTENSION, TAGS_REQUEST_HEADER } from './cache/entityTags.js';
 import { REQUEST_ID_HEADER, verifyIdentity, type Identity } from './identity.js';
 import type { Logger } from './logger.js';
 import { createSubgraphMetrics, type SubgraphMetrics } from './metrics.js';
@@ -76,6 +77,25 @@ export async function createSubgraphServer<TContext extends BaseContext>(
   ]);
   if (definition.transformSchema) schema = definition.transformSchema(schema);
 
+  // The router asks for the entity tags of each fetch (x-fleetgraph-tags: 1) to key its
+  // response cache and to purge it after mutations; see cache/entityTags.ts.
+  const reportEntityTags: ApolloServerPlugin<TContext> = {
+    async requestDidStart({ request }) {
+      if (request.http?.headers.get(TAGS_REQUEST_HEADER) !== '1') return;
+      return {
+        async willSendResponse({ response }) {
+          const tags = requestTags.getStore();
+          if (!tags || response.body.kind !== 'single') return;
+          const result = response.body.singleResult;
+          result.extensions = {
+            ...result.extensions,
+            [TAGS_EXTENSION]: { reads: [...tags.reads], writes: [...tags.writes] },
+          };
+        },
+      };
+    },
+  };
+
   const countRequests: ApolloServerPlugin<TContext> = {
     async requestDidStart() {
       return {
@@ -90,7 +110,7 @@ export async function createSubgraphServer<TContext extends BaseContext>(
     schema,
     // Inline tracing (ftv1) is for Apollo's SaaS usage reporting, which we do not use; it
     // costs time on every field.
-    plugins: [countRequests, ApolloServerPluginInlineTraceDisabled()],
+    plugins: [countRequests, reportEntityTags, ApolloServerPluginInlineTraceDisabled()],
     introspection: !config.isProduction,
     includeStacktraceInErrorResponses: false,
     formatError: (formatted, error) => formatSubgraphError(formatted, error, metrics, logger),
@@ -164,19 +184,21 @@ export async function createSubgraphServer<TContext extends BaseContext>(
         });
       }
     }
-    const response = await apollo.executeHTTPGraphQLRequest({
-      httpGraphQLRequest: { method: req.method ?? 'GET', headers, search: url.search, body },
-      context: async () =>
-        definition.createContext({
-          identity: verified.identity,
-          requestId,
-          db,
-          cursors,
-          metrics,
-          logger: logger.child({ requestId }),
-          config,
-        }),
-    });
+    const response = await requestTags.run({ reads: new Set(), writes: new Set() }, () =>
+      apollo.executeHTTPGraphQLRequest({
+        httpGraphQLRequest: { method: req.method ?? 'GET', headers, search: url.search, body },
+        context: async () =>
+          definition.createContext({
+            identity: verified.identity,
+            requestId,
+            db,
+            cursors,
+            metrics,
+            logger: logger.child({ requestId }),
+            config,
+          }),
+      }),
+    );
     for (const [key, value] of response.headers) res.setHeader(key, value);
     res.statusCode = response.status ?? 200;
     if (response.body.kind === 'complete') {

@@ -66,7 +66,8 @@ describe('the fleet dashboard through the federated router', () => {
   let federation: Federation;
   let token: string;
   before(async () => {
-    federation = await startFederation();
+    // Caching off: this measures what one execution costs (cache.test.ts covers hits).
+    federation = await startFederation({ RESPONSE_CACHE: 'false' });
     token = await tokenFor(federation.config, 0, 0);
   });
   after(() => federation.close());

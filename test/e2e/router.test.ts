@@ -15,6 +15,8 @@ describe('the router: authentication, limits, rate limits and resilience end to 
   let apiKeys: ApiKeyStore;
   before(async () => {
     federation = await startFederation({
+      // Response caching has its own tests (cache.test.ts); here every request must execute.
+      RESPONSE_CACHE: 'false',
       // Small numbers so the test reaches them quickly: trial partners get 3 requests a minute,
       // sessions are re-checked every second, the breaker sees failures after one retry.
       RATE_LIMITS: 'user=1000,anonymous=1000,partner-standard=1000,partner-trial=3',

@@ -10,6 +10,7 @@ import cassandra from 'cassandra-driver';
 import type { CassandraClient } from './client.js';
 import { WRITE_PROFILE } from './client.js';
 import type { SubgraphMetrics } from '../metrics.js';
+import { extractorFor, recordTags, type TagExtractor } from '../cache/entityTags.js';
 
 type Params = readonly unknown[];
 
@@ -22,8 +23,14 @@ export interface ExecuteOptions {
   readonly idempotent?: boolean;
 }
 
+interface StatementInfo {
+  readonly table: string;
+  readonly kind: string;
+  readonly tags: TagExtractor | null;
+}
+
 export class Db {
-  private readonly labels = new Map<string, { table: string; kind: string }>();
+  private readonly labels = new Map<string, StatementInfo>();
 
   constructor(
     readonly client: CassandraClient,
@@ -37,7 +44,7 @@ export class Db {
     params: Params = [],
     options: ExecuteOptions = {},
   ): Promise<cassandra.types.ResultSet> {
-    this.count(cql, 1);
+    recordTags(this.count(cql, 1).tags, params);
     return this.client.execute(cql, params as unknown[], {
       prepare: true,
       ...(options.write ? { executionProfile: WRITE_PROFILE } : {}),
@@ -58,7 +65,8 @@ export class Db {
     paramsList: readonly Params[],
   ): Promise<(cassandra.types.ResultSet | Error)[]> {
     if (paramsList.length === 0) return [];
-    this.count(cql, paramsList.length);
+    const { tags } = this.count(cql, paramsList.length);
+    for (const params of paramsList) recordTags(tags, params);
     const group = await cassandra.concurrent.executeConcurrent(
       this.client,
       cql,
@@ -81,23 +89,23 @@ export class Db {
     queries: readonly { query: string; params: Params }[],
     options: { logged?: boolean } = {},
   ): Promise<void> {
-    for (const q of queries) this.count(q.query, 1, 'batch');
+    for (const q of queries) recordTags(this.count(q.query, 1, 'batch').tags, q.params);
     await this.client.batch(
       queries.map((q) => ({ query: q.query, params: q.params as unknown[] })),
       { prepare: true, logged: options.logged ?? true, executionProfile: WRITE_PROFILE },
     );
   }
 
-  private count(cql: string, n: number, kindOverride?: string): void {
-    let label = this.labels.get(cql);
-    if (!label) {
-      label = labelOf(cql);
-      this.labels.set(cql, label);
+  /** Counts statements and returns what is known about the CQL text (computed once). */
+  private count(cql: string, n: number, kindOverride?: string): StatementInfo {
+    let info = this.labels.get(cql);
+    if (!info) {
+      const label = labelOf(cql);
+      info = { ...label, tags: extractorFor(cql, label.table) };
+      this.labels.set(cql, info);
     }
-    this.metrics.cassandraStatements.inc(
-      { table: label.table, kind: kindOverride ?? label.kind },
-      n,
-    );
+    this.metrics.cassandraStatements.inc({ table: info.table, kind: kindOverride ?? info.kind }, n);
+    return info;
   }
 }
 

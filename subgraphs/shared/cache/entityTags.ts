@@ -1,0 +1,88 @@
+/**
+ * Entity tags derived from the data-access path: which entities (typename and key) a request
+ * read from or wrote to Cassandra.
+ *
+ * @remarks
+ * Every statement goes through `Db`, and every table's partition key identifies one entity
+ * (robots_by_fleet is keyed by fleet_id → `Fleet:<id>`; telemetry_by_robot_day by robot_id →
+ * `Robot:<id>`). So the tags of a response are exactly the partitions it was computed from,
+ * and the tags of a mutation are exactly the partitions it changed — no resolver has to
+ * remember to declare them, and a new resolver cannot forget. The router's response cache
+ * stores a response under its read tags and purges by a mutation's write tags
+ * (router/cache/responseCache.ts). Over-invalidation is possible (a status change purges every
+ * cached listing of that fleet); staleness is not.
+ *
+ * Tags are collected per request through AsyncLocalStorage, set by the subgraph server around
+ * each GraphQL request.
+ */
+import { AsyncLocalStorage } from 'node:async_hooks';
+
+/** table → [entity typename, partition-key column]; tables absent here carry no entity. */
+export const ENTITY_OF_TABLE: Readonly<Record<string, readonly [string, string]>> = {
+  organizations: ['Organization', 'organization_id'],
+  users_by_id: ['User', 'user_id'],
+  users_by_organization: ['Organization', 'organization_id'],
+  sessions_by_id: ['Session', 'session_id'],
+  sessions_by_user: ['User', 'user_id'],
+  fleets_by_id: ['Fleet', 'fleet_id'],
+  fleets_by_organization: ['Organization', 'organization_id'],
+  robots_by_id: ['Robot', 'robot_id'],
+  robots_by_fleet: ['Fleet', 'fleet_id'],
+  robots_by_fleet_status: ['Fleet', 'fleet_id'],
+  robots_by_operator: ['User', 'operator_id'],
+  missions_by_id: ['Mission', 'mission_id'],
+  missions_by_robot: ['Robot', 'robot_id'],
+  telemetry_by_robot_day: ['Robot', 'robot_id'],
+};
+
+export interface RequestTags {
+  readonly reads: Set<string>;
+  readonly writes: Set<string>;
+}
+
+export const requestTags = new AsyncLocalStorage<RequestTags>();
+
+/** Request header with which the router asks a subgraph for a fetch's tags. */
+export const TAGS_REQUEST_HEADER = 'x-fleetgraph-tags';
+/** Response extension that carries them back ({ reads: string[], writes: string[] }). */
+export const TAGS_EXTENSION = 'fleetgraphTags';
+
+/** How to pull a statement's entity keys out of its parameters; computed once per CQL text. */
+export interface TagExtractor {
+  readonly typename: string;
+  readonly paramIndex: number;
+  readonly isWrite: boolean;
+}
+
+/**
+ * Finds which bound parameter holds the partition key: `col = ?` / `col IN ?` in a WHERE
+ * clause, or the column's position in an INSERT's column list (our INSERTs bind every value).
+ */
+export function extractorFor(cql: string, table: string): TagExtractor | null {
+  const entity = ENTITY_OF_TABLE[table];
+  if (!entity) return null;
+  const [typename, column] = entity;
+  const isWrite = /^\s*(INSERT|UPDATE|DELETE)\b/i.test(cql);
+  const insert = /^\s*INSERT\s+INTO\s+\S+\s*\(([^)]*)\)\s*VALUES\s*\(/i.exec(cql);
+  if (insert) {
+    const columns = insert[1]!.split(',').map((c) => c.trim().toLowerCase());
+    const index = columns.indexOf(column);
+    return index >= 0 ? { typename, paramIndex: index, isWrite } : null;
+  }
+  const match = new RegExp(`\\b${column}\\s*(=|IN)\\s*\\?`, 'i').exec(cql);
+  if (!match) return null;
+  const paramIndex = (cql.slice(0, match.index).match(/\?/g) ?? []).length;
+  return { typename, paramIndex, isWrite };
+}
+
+/** Records the entity keys of one statement's parameters in the current request's tags. */
+export function recordTags(extractor: TagExtractor | null, params: readonly unknown[]): void {
+  if (!extractor) return;
+  const store = requestTags.getStore();
+  if (!store) return;
+  const target = extractor.isWrite ? store.writes : store.reads;
+  const value = params[extractor.paramIndex];
+  if (Array.isArray(value)) for (const v of value) target.add(`${extractor.typename}:${String(v)}`);
+  else if (value !== undefined && value !== null)
+    target.add(`${extractor.typename}:${String(value)}`);
+}

@@ -1,0 +1,199 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { after, before, describe, it } from 'node:test';
+import { seedIds } from '../../scripts/seed-ids.js';
+import { startFederation, tokenFor, type Federation } from '../support/federation.js';
+
+const DASHBOARD = readFileSync('schema/operations/fleet-console/FleetDashboard.graphql', 'utf8');
+const ROBOT = 'query Robot($id: ID!) { robot(id: $id) { id status batteryPercent } }';
+const SUBGRAPHS = ['users', 'sessions', 'fleet'] as const;
+
+async function cassandraStatements(federation: Federation): Promise<number> {
+  let sum = 0;
+  for (const name of SUBGRAPHS)
+    sum += await federation.subgraphs[name].metric('fleetgraph_cassandra_statements_total');
+  return sum;
+}
+
+async function send(
+  federation: Federation,
+  query: string,
+  variables: Record<string, unknown>,
+  token: string,
+) {
+  const response = await fetch(federation.url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+    body: JSON.stringify({ query, variables }),
+  });
+  return {
+    status: response.status,
+    cache: response.headers.get('x-cache'),
+    body: (await response.json()) as { data?: Record<string, never>; errors?: unknown[] },
+  };
+}
+
+describe('the router response cache on Redis: never stale, never leaking, failing open', () => {
+  let federation: Federation;
+  let admin: string;
+  before(async () => {
+    federation = await startFederation();
+    await federation.redis.flushdb();
+    admin = await tokenFor(federation.config, 0, 0);
+  });
+  after(() => federation.close());
+
+  it('when the dashboard is repeated, then it is served from cache and Cassandra sees no statement', async () => {
+    const variables = { fleetId: seedIds.fleet(0, 0), first: 100 };
+    const first = await send(federation, DASHBOARD, variables, admin);
+    assert.equal(first.status, 200);
+    assert.equal(first.body.errors, undefined, JSON.stringify(first.body.errors));
+    const second = await send(federation, DASHBOARD, variables, admin); // policy now known: a miss that stores
+    const statementsBefore = await cassandraStatements(federation);
+    const hitsBefore = await federation.routerMetric('fleetgraph_router_cache_hits_total');
+    for (let i = 0; i < 5; i++) {
+      const again = await send(federation, DASHBOARD, variables, admin);
+      assert.equal(again.cache, 'HIT');
+      assert.deepEqual(again.body, second.body);
+    }
+    assert.equal(
+      await cassandraStatements(federation),
+      statementsBefore,
+      'no Cassandra statement for a hit',
+    );
+    assert.equal(
+      (await federation.routerMetric('fleetgraph_router_cache_hits_total')) - hitsBefore,
+      5,
+    );
+  });
+
+  it('when one robot changes status, then the next read shows it while entries without that robot stay cached', async () => {
+    const changed = seedIds.robot(0, 1, 5);
+    const untouched = seedIds.robot(0, 1, 6);
+    const read = (id: string) => send(federation, ROBOT, { id }, admin);
+    await read(changed);
+    await read(untouched);
+    assert.equal((await read(changed)).cache, 'HIT');
+    assert.equal((await read(untouched)).cache, 'HIT');
+    const original = (await read(changed)).body.data!['robot'] as { status: string };
+    const next = original.status === 'MAINTENANCE' ? 'IDLE' : 'MAINTENANCE';
+    const update =
+      'mutation($id: ID!, $status: RobotStatus!) { updateRobotStatus(robotId: $id, status: $status) { id status } }';
+    try {
+      const mutation = await send(federation, update, { id: changed, status: next }, admin);
+      assert.equal(mutation.body.errors, undefined, JSON.stringify(mutation.body.errors));
+      const after = await read(changed);
+      assert.notEqual(after.cache, 'HIT');
+      assert.equal(
+        (after.body.data!['robot'] as { status: string }).status,
+        next,
+        'the very next read shows the new status',
+      );
+      assert.equal(
+        (await read(untouched)).cache,
+        'HIT',
+        'an entry without that robot stays cached',
+      );
+    } finally {
+      await send(federation, update, { id: changed, status: original.status }, admin);
+    }
+  });
+
+  it("when users A and B ask for private data concurrently, then neither ever receives the other's", async () => {
+    const tokens = [
+      await tokenFor(federation.config, 0, 0),
+      await tokenFor(federation.config, 0, 1, ['operator', 'viewer']),
+    ];
+    const ids = [seedIds.user(0, 0), seedIds.user(0, 1)];
+    const query =
+      '{ me { id displayName sessions(first: 5) { nodes { id } } activeSessionCount } }';
+    const rounds = await Promise.all(
+      Array.from({ length: 60 }, async (_, i) => {
+        const who = i % 2;
+        const { body } = await send(federation, query, {}, tokens[who]!);
+        return { who, me: body.data?.['me'] as { id: string } | undefined, errors: body.errors };
+      }),
+    );
+    for (const round of rounds) {
+      assert.equal(round.errors, undefined, JSON.stringify(round.errors));
+      assert.equal(round.me?.id, ids[round.who], 'a caller only ever sees their own me');
+    }
+  });
+
+  it('when many identical requests miss at once, then the subgraphs compute the answer once', async () => {
+    const variables = { fleetId: seedIds.fleet(0, 1), first: 40 };
+    const fetchesBefore = await federation.routerMetric('fleetgraph_router_subgraph_fetches_total');
+    const responses = await Promise.all(
+      Array.from({ length: 20 }, () => send(federation, DASHBOARD, variables, admin)),
+    );
+    for (const response of responses) assert.equal(response.body.errors, undefined);
+    const fetches =
+      (await federation.routerMetric('fleetgraph_router_subgraph_fetches_total')) - fetchesBefore;
+    // One execution of the dashboard is 3 fetches (fleet, then users and sessions).
+    assert.ok(fetches <= 3, `${fetches} subgraph fetches for 20 concurrent identical requests`);
+  });
+
+  it('when a response has errors, then it is not cached', async () => {
+    const bad = 'query Robot($id: ID!) { robot(id: $id) { id } }';
+    for (let i = 0; i < 3; i++) {
+      const response = await send(federation, bad, { id: 'not-a-uuid' }, admin);
+      assert.ok(response.body.errors);
+      assert.notEqual(response.cache, 'HIT');
+    }
+  });
+
+  it('when an admin invalidates a type out of band, then its entries are purged; others may not', async () => {
+    const id = seedIds.robot(0, 1, 7);
+    await send(federation, ROBOT, { id }, admin);
+    assert.equal((await send(federation, ROBOT, { id }, admin)).cache, 'HIT');
+    const viewer = await tokenFor(federation.config, 0, 2, ['viewer']);
+    const refused = await fetch(federation.url.replace(/\/graphql$/, '/cache/invalidate'), {
+      method: 'POST',
+      headers: { authorization: `Bearer ${viewer}` },
+      body: JSON.stringify({ typename: 'Robot' }),
+    });
+    assert.equal(refused.status, 403);
+    const purge = await fetch(federation.url.replace(/\/graphql$/, '/cache/invalidate'), {
+      method: 'POST',
+      headers: { authorization: `Bearer ${admin}` },
+      body: JSON.stringify({ typename: 'Robot', id }),
+    });
+    assert.equal(purge.status, 200);
+    assert.ok(((await purge.json()) as { purged: number }).purged >= 1);
+    assert.notEqual((await send(federation, ROBOT, { id }, admin)).cache, 'HIT');
+  });
+
+  it('when Redis stops mid-test, then no request fails and bypasses are counted; when it returns, hits resume', async () => {
+    const variables = { id: seedIds.robot(0, 1, 8) };
+    await send(federation, ROBOT, variables, admin);
+    assert.equal((await send(federation, ROBOT, variables, admin)).cache, 'HIT');
+    const bypassesBefore = await federation.routerMetric('fleetgraph_router_redis_bypass_total', {
+      purpose: 'response_cache',
+    });
+    spawnSync('bash', ['infra/redis/stop.sh'], { encoding: 'utf8' });
+    try {
+      for (let i = 0; i < 10; i++) {
+        const response = await send(federation, ROBOT, variables, admin);
+        assert.equal(response.status, 200);
+        assert.equal(response.body.errors, undefined);
+        assert.notEqual(response.cache, 'HIT');
+      }
+      assert.ok(
+        (await federation.routerMetric('fleetgraph_router_redis_bypass_total', {
+          purpose: 'response_cache',
+        })) >=
+          bypassesBefore + 10,
+      );
+    } finally {
+      const restarted = spawnSync('bash', ['infra/redis/start.sh'], { encoding: 'utf8' });
+      assert.equal(restarted.status, 0, restarted.stdout);
+    }
+    let hit = false;
+    for (let i = 0; i < 50 && !hit; i++) {
+      await new Promise((r) => setTimeout(r, 200));
+      hit = (await send(federation, ROBOT, variables, admin)).cache === 'HIT';
+    }
+    assert.ok(hit, 'caching resumed by itself');
+  });
+});
