@@ -101,6 +101,8 @@ const envSchema = z
     CASSANDRA_TLS_CA_FILE: z.string().optional(),
     CASSANDRA_CONNECT_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(5000),
     CASSANDRA_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(12_000),
+    /** `naive` disables DataLoader batching: the benchmarks' baseline, never for production. */
+    DATALOADER_MODE: z.enum(['batched', 'naive']).default('batched'),
     /** Upper bound on statements one DataLoader batch runs at once (executeConcurrent). */
     CASSANDRA_BATCH_CONCURRENCY: z.coerce.number().int().min(1).max(2048).default(64),
 
@@ -207,6 +209,7 @@ export interface Config {
     readonly connectTimeoutMs: number;
     readonly requestTimeoutMs: number;
     readonly batchConcurrency: number;
+    readonly loaderMode: 'batched' | 'naive';
   };
   readonly redis: {
     readonly url: string;
@@ -326,6 +329,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       connectTimeoutMs: env.CASSANDRA_CONNECT_TIMEOUT_MS,
       requestTimeoutMs: env.CASSANDRA_REQUEST_TIMEOUT_MS,
       batchConcurrency: env.CASSANDRA_BATCH_CONCURRENCY,
+      loaderMode: env.DATALOADER_MODE,
     }),
     redis: Object.freeze({
       url: env.REDIS_URL,

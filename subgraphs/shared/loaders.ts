@@ -14,6 +14,16 @@ import type { SubgraphMetrics } from './metrics.js';
 export const MAX_BATCH_SIZE = 1000;
 
 /**
+ * `naive` turns batching and per-request caching off: every load is its own Cassandra read,
+ * as a resolver without DataLoader would do. It exists only as the benchmarks' baseline
+ * (DATALOADER_MODE=naive); it is process-wide because each benchmark subgraph is a process.
+ */
+let mode: 'batched' | 'naive' = 'batched';
+export function setLoaderMode(next: 'batched' | 'naive'): void {
+  mode = next;
+}
+
+/**
  * A loader for a by-key access pattern. `fetch` receives distinct keys and returns one
  * value, `null` (absent) or `Error` per key, in key order: the DataLoader contract.
  */
@@ -32,7 +42,7 @@ export function createLoader<V>(
       }
       return values;
     },
-    { maxBatchSize: MAX_BATCH_SIZE },
+    mode === 'naive' ? { batch: false, cache: false } : { maxBatchSize: MAX_BATCH_SIZE },
   );
 }
 

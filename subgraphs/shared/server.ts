@@ -25,6 +25,7 @@ import { ErrorCode, EXPECTED_CODES } from './errors.js';
 import { requestTags, TAGS_EXTENSION, TAGS_REQUEST_HEADER } from './cache/entityTags.js';
 import { REQUEST_ID_HEADER, verifyIdentity, type Identity } from './identity.js';
 import type { Logger } from './logger.js';
+import { setLoaderMode } from './loaders.js';
 import { createSubgraphMetrics, type SubgraphMetrics } from './metrics.js';
 import { StartupError } from './startup.js';
 
@@ -69,6 +70,7 @@ export async function createSubgraphServer<TContext extends BaseContext>(
 ): Promise<SubgraphServer> {
   const { config, logger } = deps;
   const metrics = deps.metrics ?? createSubgraphMetrics(definition.name);
+  setLoaderMode(config.cassandra.loaderMode);
   const db = new Db(deps.cassandra, metrics, config.cassandra.batchConcurrency);
   const cursors = new CursorCodec(config.identitySigningSecret);
   const sdl = readFileSync(definition.schemaFile, 'utf8');
