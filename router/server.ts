@@ -295,7 +295,12 @@ export async function createRouter(
       const cacheState: RequestCacheState = { reads: new Set(), writes: new Set() };
       const response = await apollo.executeHTTPGraphQLRequest({
         httpGraphQLRequest: { method, headers, search: url.search, body },
-        context: async () => ({ identity: auth.identity, requestId, cache: cacheState }),
+        context: async () => ({
+          identity: auth.identity,
+          requestId,
+          cache: cacheState,
+          fetchState: { fetches: new Map() },
+        }),
       });
       for (const [key, value] of response.headers) res.setHeader(key, value);
       res.statusCode = response.status ?? 200;
