@@ -126,6 +126,7 @@ export async function createRouter(
     blockFieldSuggestion: { enabled: config.isProduction },
   }).protect();
 
+  const accessLog = logger.child({ component: 'access' });
   const observe: ApolloServerPlugin<RouterContext> = {
     async requestDidStart() {
       const started = performance.now();
@@ -155,7 +156,19 @@ export async function createRouter(
             (response.body.kind === 'single' &&
               (response.body.singleResult.errors?.length ?? 0) > 0);
           metrics.requests.inc({ operation, outcome: hasErrors ? 'error' : 'ok' });
-          metrics.requestDuration.observe({ operation }, (performance.now() - started) / 1000);
+          const seconds = (performance.now() - started) / 1000;
+          metrics.requestDuration.observe({ operation }, seconds);
+          // One access line per executed operation (cache hits are counted, not logged).
+          accessLog.info(
+            {
+              requestId: contextValue.requestId,
+              operation,
+              identity: contextValue.identity.kind,
+              ms: Math.round(seconds * 1000),
+              errors: state?.hadErrors ?? false,
+            },
+            'graphql',
+          );
         },
       };
     },
