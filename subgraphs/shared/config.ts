@@ -143,6 +143,8 @@ const envSchema = z
       .default('/graphql'),
     /** Registered client operations: the trusted documents (schema/operations/<client>/*.graphql). */
     TRUSTED_DOCUMENTS_DIR: z.string().default('schema/operations'),
+    /** Router worker processes sharing ROUTER_PORT (node:cluster); 1 = no cluster. */
+    ROUTER_WORKERS: z.coerce.number().int().min(1).max(64).default(1),
     /** Whether the router caches whole query responses in Redis (router/cache/). */
     RESPONSE_CACHE: bool.default(true),
     /** Whether requests without credentials are served (as the anonymous identity). */
@@ -229,6 +231,7 @@ export interface Config {
     readonly supergraphPath: string;
     readonly trustedDocumentsDir: string;
     readonly responseCache: boolean;
+    readonly workers: number;
     readonly subgraphUrls: Readonly<Record<string, string>>;
     readonly graphqlPath: string;
     readonly allowAnonymous: boolean;
@@ -349,6 +352,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       supergraphPath: env.SUPERGRAPH_PATH,
       trustedDocumentsDir: env.TRUSTED_DOCUMENTS_DIR,
       responseCache: env.RESPONSE_CACHE,
+      workers: env.ROUTER_WORKERS,
       subgraphUrls: Object.freeze(pairs(env.SUBGRAPH_URLS)),
       graphqlPath: env.ROUTER_GRAPHQL_PATH,
       allowAnonymous: env.ROUTER_ALLOW_ANONYMOUS,
