@@ -1,0 +1,147 @@
+import assert from 'node:assert/strict';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { after, before, describe, it } from 'node:test';
+import { exportJWK, generateKeyPair, SignJWT } from 'jose';
+import { ApiKeyStore } from '../../router/auth/apiKeys.js';
+import { JwtVerifier } from '../../router/auth/jwt.js';
+import { seedIds } from '../../scripts/seed-ids.js';
+import type { CassandraClient } from '../../subgraphs/shared/cassandra/client.js';
+import { loadConfig } from '../../subgraphs/shared/config.js';
+import { cassandraForTest } from '../support/stack.js';
+
+describe('production JWTs from a JWKS endpoint', () => {
+  let jwks: Server;
+  let url: string;
+  let privateKey: CryptoKey;
+  before(async () => {
+    const pair = await generateKeyPair('RS256');
+    privateKey = pair.privateKey as CryptoKey;
+    const jwk = { ...(await exportJWK(pair.publicKey)), kid: 'test-key', alg: 'RS256', use: 'sig' };
+    jwks = createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ keys: [jwk] }));
+    });
+    await new Promise<void>((resolve) => jwks.listen(0, '127.0.0.1', resolve));
+    url = `http://127.0.0.1:${(jwks.address() as AddressInfo).port}/.well-known/jwks.json`;
+  });
+  after(() => new Promise<void>((resolve) => jwks.close(() => resolve())));
+
+  const sign = (claims: { iss?: string; aud?: string; exp?: number }) =>
+    new SignJWT({ org: seedIds.organization(0), roles: ['viewer'] })
+      .setProtectedHeader({ alg: 'RS256', kid: 'test-key' })
+      .setSubject(seedIds.user(0, 2))
+      .setIssuer(claims.iss ?? 'https://auth.example.com/')
+      .setAudience(claims.aud ?? 'fleetgraph')
+      .setIssuedAt()
+      .setExpirationTime(claims.exp ?? '5m')
+      .sign(privateKey);
+
+  it('when a token is signed by a JWKS key with the right issuer and audience, then it verifies', async () => {
+    const verifier = new JwtVerifier(
+      loadConfig({
+        JWT_JWKS_URL: url,
+        JWT_ISSUER: 'https://auth.example.com/',
+        JWT_AUDIENCE: 'fleetgraph',
+      }),
+    );
+    const identity = await verifier.verify(await sign({}));
+    assert.equal(identity.userId, seedIds.user(0, 2));
+    assert.deepEqual(identity.roles, ['viewer']);
+  });
+
+  it('when the audience or issuer is wrong, or it expired beyond the clock skew, then it is refused', async () => {
+    const verifier = new JwtVerifier(
+      loadConfig({
+        JWT_JWKS_URL: url,
+        JWT_ISSUER: 'https://auth.example.com/',
+        JWT_AUDIENCE: 'fleetgraph',
+        JWT_CLOCK_TOLERANCE_SECONDS: '30',
+      }),
+    );
+    await assert.rejects(
+      verifier.verify(await sign({ aud: 'someone-else' })),
+      /The token is invalid/,
+    );
+    await assert.rejects(
+      verifier.verify(await sign({ iss: 'https://evil.example.com/' })),
+      /The token is invalid/,
+    );
+    await assert.rejects(
+      verifier.verify(await sign({ exp: Math.floor(Date.now() / 1000) - 120 })),
+      /The token has expired/,
+    );
+    // Within the tolerated skew an expired token still passes.
+    const justExpired = await sign({ exp: Math.floor(Date.now() / 1000) - 10 });
+    assert.equal((await verifier.verify(justExpired)).userId, seedIds.user(0, 2));
+  });
+
+  it('when an HS256 development token is presented to a JWKS-configured router, then it is refused', async () => {
+    const verifier = new JwtVerifier(loadConfig({ JWT_JWKS_URL: url }));
+    const hs256 = await new SignJWT({ org: seedIds.organization(0) })
+      .setProtectedHeader({ alg: 'HS256' })
+      .setSubject(seedIds.user(0, 0))
+      .setExpirationTime('5m')
+      .sign(new TextEncoder().encode('x'.repeat(40)));
+    await assert.rejects(verifier.verify(hs256), /The token is invalid/);
+  });
+});
+
+describe('partner API keys in Cassandra', () => {
+  let cassandra: CassandraClient;
+  let store: ApiKeyStore;
+  before(async () => {
+    cassandra = await cassandraForTest();
+    store = new ApiKeyStore(cassandra);
+  });
+  after(() => cassandra.shutdown());
+
+  it('when a key is rotated, then the new key works, the old one is revoked, and only a hash is stored', async () => {
+    const old = await store.create({
+      organizationId: seedIds.organization(2),
+      name: 'rotate me',
+      scopes: ['fleet:read'],
+      rateClass: 'partner-standard',
+      expiresAt: null,
+    });
+    const rotated = await store.rotate(old.keyId);
+    assert.ok(rotated);
+    const fresh = new ApiKeyStore(cassandra); // no in-process cache
+    const accepted = await fresh.authenticate(rotated.token);
+    assert.ok(!(accepted instanceof Error));
+    assert.equal(accepted.identity.organizationId, seedIds.organization(2));
+    assert.deepEqual(accepted.identity.scopes, ['fleet:read']);
+    const refused = await fresh.authenticate(old.token);
+    assert.ok(refused instanceof Error && refused.message === 'The API key has been revoked');
+    const row = await cassandra.execute(
+      'SELECT secret_sha256, replaced_by FROM api_keys_by_id WHERE key_id = ?',
+      [old.keyId],
+      { prepare: true },
+    );
+    assert.equal(row.first()['replaced_by'], rotated.keyId);
+    assert.ok(
+      !old.token.includes(row.first()['secret_sha256'] as string),
+      'the secret itself is not stored',
+    );
+  });
+
+  it('when a key has expired, is malformed or has a wrong secret, then it is refused', async () => {
+    const expired = await store.create({
+      organizationId: seedIds.organization(2),
+      name: 'expired',
+      scopes: [],
+      rateClass: 'partner-standard',
+      expiresAt: new Date(Date.now() - 1000),
+    });
+    assert.equal(
+      ((await store.authenticate(expired.token)) as Error).message,
+      'The API key has expired',
+    );
+    assert.equal(
+      ((await store.authenticate('fgk_nope')) as Error).message,
+      'The API key is malformed',
+    );
+    const wrong = `${expired.token.slice(0, -4)}AAAA`;
+    assert.equal(((await store.authenticate(wrong)) as Error).message, 'The API key is invalid');
+  });
+});
