@@ -1,26 +1,18 @@
 /**
- * `npm run schema:compose`: composes schema/subgraphs/*.graphql into schema/supergraph.graphql.
- * Prints composition errors with subgraph and location and exits 1; writes nothing then.
- * Writing is skipped when the file is already byte-identical (so mtime-based reloads stay quiet).
+ * `npm run schema:compose`: composes schema/subgraphs/*.graphql into schema/supergraph.graphql
+ * and writes the public API schema to schema/api-schema.graphql (schema/composition/files.ts).
+ * Composition errors are printed one per error with the subgraph and file:line:column, and the
+ * script exits 1 having written nothing.
  */
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import {
-  composeSupergraph,
-  readSubgraphSources,
-  SUPERGRAPH_FILE,
-} from '../schema/composition/compose.js';
+import { composeSchemaFiles } from '../schema/composition/files.js';
 
-const sources = readSubgraphSources();
-const outcome = composeSupergraph(sources);
-if (!outcome.ok) {
-  console.error(`[compose] composition of ${sources.map((s) => s.name).join(', ')} failed:`);
-  for (const error of outcome.errors) console.error(`  - ${error}`);
+const result = await composeSchemaFiles();
+const names = result.subgraphs.join(', ');
+if (!result.ok) {
+  console.error(`[compose] composition of ${names} failed with ${result.errors.length} error(s):`);
+  for (const error of result.errors) console.error(`  - ${error}`);
   process.exit(1);
 }
-const target = fileURLToPath(SUPERGRAPH_FILE);
-const unchanged = existsSync(target) && readFileSync(target, 'utf8') === outcome.supergraphSdl;
-if (!unchanged) writeFileSync(target, outcome.supergraphSdl);
-console.log(
-  `[compose] ${sources.map((s) => s.name).join(', ')} -> schema/supergraph.graphql (${unchanged ? 'unchanged' : 'written'})`,
-);
+for (const file of result.files) {
+  console.log(`[compose] ${names} -> ${file.path} (${file.written ? 'written' : 'unchanged'})`);
+}

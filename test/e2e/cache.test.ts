@@ -30,7 +30,7 @@ async function send(
   return {
     status: response.status,
     cache: response.headers.get('x-cache'),
-    body: (await response.json()) as { data?: Record<string, never>; errors?: unknown[] },
+    body: (await response.json()) as { data?: Record<string, unknown>; errors?: unknown[] },
   };
 }
 
