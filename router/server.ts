@@ -201,6 +201,12 @@ export async function createRouter(
   const graphqlPath = config.router.graphqlPath;
   const httpServer = createServer((req, res) => {
     handle(req, res).catch((error: unknown) => {
+      // A client that hangs up mid-request is not a server error.
+      if ((error as NodeJS.ErrnoException).code === 'ECONNRESET' || req.destroyed) {
+        logger.debug({ err: error }, 'client closed the connection');
+        res.destroy();
+        return;
+      }
       logger.error({ err: error }, 'unhandled error in router request handler');
       if (!res.headersSent)
         sendErrors(res, 500, 'Internal server error', ErrorCode.INTERNAL_SERVER_ERROR);
@@ -442,8 +448,11 @@ export async function createRouter(
       if (state.writes.size > 0) await responseCache.purge(state.writes);
       if (state.operation !== 'query' || status !== 200) return;
       if (state.hadErrors) return; // errors (or denied fields) are never cached, nor remembered
-      if (!state.policy || state.policy.maxAge <= 0)
-        return responseCache.rememberUncacheable(requestHash);
+      if (!state.policy || state.policy.maxAge <= 0) {
+        // Awaited inside the try: a Redis timeout here must cost the cache, not the request.
+        await responseCache.rememberUncacheable(requestHash);
+        return;
+      }
       await responseCache.store(
         requestHash,
         identity,

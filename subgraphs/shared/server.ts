@@ -121,6 +121,11 @@ export async function createSubgraphServer<TContext extends BaseContext>(
 
   const httpServer = createServer((req, res) => {
     handle(req, res).catch((error: unknown) => {
+      // A client that hangs up mid-request is not a server error.
+      if ((error as NodeJS.ErrnoException).code === 'ECONNRESET' || req.destroyed) {
+        res.destroy();
+        return;
+      }
       logger.error({ err: error }, 'unhandled error in request handler');
       if (!res.headersSent)
         sendJson(res, 500, {
