@@ -1,0 +1,164 @@
+/**
+ * What the benchmark starts, where, and with which environment.
+ *
+ * @remarks
+ * Ports 5000–5026 on 127.0.0.1, clear of the development servers (4000–4003). Every process
+ * runs with FLEETGRAPH_ENV=production (no IDE, introspection off, field suggestions blocked:
+ * the configuration being measured is the one deployed) and the development secrets set
+ * explicitly (production requires them to be set; the values are config.ts's defaults, so the
+ * tokens minted with the development secret verify). Data lives in its own keyspace
+ * (BENCH_KEYSPACE, default fleetgraph_bench): the large seed rewrites organization 0's demo fleets
+ * (more robots, other statuses) that the test suite counts, so it never goes into the
+ * development keyspace; Redis keys get their own prefix (fgbench:) for the same reason.
+ */
+import { loadConfig } from '../../subgraphs/shared/config.js';
+import type { ServiceSpec } from './processes.js';
+import type { TargetId } from './results.js';
+
+export const PORTS = {
+  router: 5000,
+  subgraphs: { users: 5001, sessions: 5002, fleet: 5003 },
+  routerCache: 5004,
+  bareGateway: 5005,
+  bareHttp: 5006,
+  routerNaive: 5010,
+  naiveSubgraphs: { users: 5011, sessions: 5012, fleet: 5013 },
+  routerBound: {
+    router: 5020,
+    routerCache: 5025,
+    bareGateway: 5026,
+  },
+} as const;
+
+/** The rate class of the benchmark's partner keys; the routers give it (and users) no limit. */
+export const PARTNER_RATE_CLASS = 'partner-bench';
+const UNLIMITED = 1_000_000_000;
+export const BENCH_RATE_LIMITS = `user=${UNLIMITED},anonymous=${UNLIMITED},partner-standard=${UNLIMITED},${PARTNER_RATE_CLASS}=${UNLIMITED}`;
+
+/** config.ts's development defaults, read through it rather than copied. */
+export const DEVELOPMENT_SECRETS = (() => {
+  const config = loadConfig({ FLEETGRAPH_ENV: 'development' });
+  return { jwt: config.jwtSecret, identity: config.identitySigningSecret };
+})();
+
+export function commonEnv(keyspace: string): Record<string, string> {
+  return {
+    FLEETGRAPH_ENV: 'production',
+    JWT_SECRET: DEVELOPMENT_SECRETS.jwt,
+    IDENTITY_SIGNING_SECRET: DEVELOPMENT_SECRETS.identity,
+    CASSANDRA_KEYSPACE: keyspace,
+    REDIS_KEY_PREFIX: 'fgbench:',
+    LOG_LEVEL: 'warn',
+    HOST: '127.0.0.1',
+  };
+}
+
+type SubgraphPorts = { readonly users: number; readonly sessions: number; readonly fleet: number };
+
+export function subgraphUrls(ports: SubgraphPorts): string {
+  return Object.entries(ports)
+    .map(([name, port]) => `${name}=http://127.0.0.1:${port}/graphql`)
+    .join(',');
+}
+
+export function subgraphSpecs(
+  keyspace: string,
+  ports: SubgraphPorts,
+  mode: 'batched' | 'naive',
+): ServiceSpec[] {
+  return (['users', 'sessions', 'fleet'] as const).map((name) => ({
+    name: `${name}${mode === 'naive' ? '-naive' : ''}`,
+    entry: `subgraphs/${name}/index.ts`,
+    port: ports[name],
+    env: {
+      ...commonEnv(keyspace),
+      [`${name.toUpperCase()}_PORT`]: String(ports[name]),
+      DATALOADER_MODE: mode,
+    },
+    ready: { get: '/healthz' },
+  }));
+}
+
+export function routerSpec(options: {
+  readonly name: string;
+  readonly keyspace: string;
+  readonly port: number;
+  readonly subgraphUrls: string;
+  readonly responseCache: boolean;
+  readonly supergraphPath?: string;
+  readonly extraEnv?: Readonly<Record<string, string>>;
+  readonly nodeArgs?: readonly string[];
+}): ServiceSpec {
+  return {
+    name: options.name,
+    entry: 'router/index.ts',
+    port: options.port,
+    env: {
+      ...commonEnv(options.keyspace),
+      ROUTER_PORT: String(options.port),
+      SUBGRAPH_URLS: options.subgraphUrls,
+      RESPONSE_CACHE: String(options.responseCache),
+      RATE_LIMITS: BENCH_RATE_LIMITS,
+      ...(options.supergraphPath ? { SUPERGRAPH_PATH: options.supergraphPath } : {}),
+      ...options.extraEnv,
+    },
+    ...(options.nodeArgs ? { nodeArgs: options.nodeArgs } : {}),
+    ready: { get: '/healthz' },
+  };
+}
+
+export function bareGatewaySpec(options: {
+  readonly name: string;
+  readonly keyspace: string;
+  readonly port: number;
+  readonly subgraphUrls: string;
+  readonly supergraphPath?: string;
+  readonly partnerIdentities?: unknown;
+}): ServiceSpec {
+  return {
+    name: options.name,
+    entry: 'bench/baselines/bare-gateway.ts',
+    port: options.port,
+    env: {
+      ...commonEnv(options.keyspace),
+      BENCH_PORT: String(options.port),
+      SUBGRAPH_URLS: options.subgraphUrls,
+      BENCH_PARTNER_IDENTITIES: JSON.stringify(options.partnerIdentities ?? {}),
+      ...(options.supergraphPath ? { SUPERGRAPH_PATH: options.supergraphPath } : {}),
+    },
+    ready: { graphql: '/graphql' },
+  };
+}
+
+export function bareHttpSpec(): ServiceSpec {
+  return {
+    name: 'bare-http',
+    entry: 'bench/baselines/bare-http.ts',
+    port: PORTS.bareHttp,
+    env: { BENCH_PORT: String(PORTS.bareHttp) },
+    ready: { get: '/healthz' },
+  };
+}
+
+export function routerBoundSubgraphsSpec(ports: readonly number[]): ServiceSpec {
+  return {
+    name: 'routerbound-subgraphs',
+    entry: 'bench/routerbound/server.ts',
+    port: ports[0]!,
+    env: { ROUTERBOUND_PORTS: ports.join(',') },
+    ready: { get: '/healthz' },
+  };
+}
+
+/**
+ * Our router's operation limits for the router-bound operation, which is deeper (13 levels)
+ * and costlier than the product's operations; everything else (authentication, rate limiting,
+ * the other limits, metrics) stays as configured.
+ */
+export const ROUTER_BOUND_LIMITS = {
+  MAX_QUERY_DEPTH: '30',
+  MAX_QUERY_COST: '10000000',
+  MAX_QUERY_TOKENS: '10000',
+};
+
+export const isRouterTarget = (target: TargetId) => target.startsWith('router');

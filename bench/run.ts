@@ -1,0 +1,731 @@
+/**
+ * `npm run bench` — the benchmark harness (bench/README.md says what is measured and how).
+ *
+ * 1. Data: migrates the benchmark keyspace and loads the seed there if absent (BENCH_SEED,
+ *    default large; `scripts/seed.ts --scale <seed> --if-empty`).
+ * 2. Starts, as separate processes (so RSS and CPU are per process): the three subgraphs
+ *    (batched) and the same three with DATALOADER_MODE=naive, our router with the response cache
+ *    off and on (and one in front of the naive subgraphs), a bare @apollo/gateway and a bare
+ *    node:http server replaying our router's responses.
+ * 3. Drives each scenario × target × connection count with autocannon, every request from a
+ *    distinct caller, and reads the servers' counters and /proc around each run.
+ * 4. Then the router-bound scenario: in-memory subgraphs, a deep operation with 16 subgraph
+ *    fetches, our router vs the bare gateway vs bare http.
+ * 5. Writes bench/results/results.json, results.md and chart.svg.
+ *
+ * Settings (environment): BENCH_DURATION seconds per run (default 3), BENCH_WARMUP seconds per
+ * target before its runs (default 1), BENCH_CONNECTIONS (default 1,16,64), BENCH_SEED
+ * (large|demo), BENCH_KEYSPACE (default fleetgraph_bench), BENCH_IDENTITIES (token pool size,
+ * default 20000), BENCH_PARTNER_KEYS (default 32), BENCH_SCENARIOS (comma-separated ids to run,
+ * default all). Everything it starts is stopped at the end, on error and on Ctrl-C.
+ * `npm run bench -- --render` only re-renders results.md and chart.svg from results.json.
+ */
+import { cpus, totalmem } from 'node:os';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { seedIds, type SeedScale } from '../scripts/seed-ids.js';
+import { connectCassandra, type CassandraClient } from '../subgraphs/shared/cassandra/client.js';
+import { loadConfig } from '../subgraphs/shared/config.js';
+import {
+  createPartnerKeys,
+  mintTokenPool,
+  type PartnerKeys,
+  type TokenPool,
+} from './lib/identities.js';
+import { BENCH_RESPONSE_HEADER, runLoad, type RequestSource } from './lib/load.js';
+import {
+  killActiveCommands,
+  LOG_DIR,
+  ProcessGroup,
+  REPO_ROOT,
+  type Service,
+} from './lib/processes.js';
+import { findPids, ResourceSampler, round } from './lib/procstat.js';
+import { scrapeAll, totalOf, type Samples } from './lib/prometheus.js';
+import {
+  renderChart,
+  renderMarkdown,
+  type BenchResults,
+  type RunResult,
+  type SampleCheck,
+  type ScenarioResult,
+  type TargetId,
+} from './lib/results.js';
+import { ensureData } from './lib/data.js';
+import { writeFormatted, writePlain } from './lib/files.js';
+import {
+  bareGatewaySpec,
+  bareHttpSpec,
+  commonEnv,
+  isRouterTarget,
+  PARTNER_RATE_CLASS,
+  PORTS,
+  ROUTER_BOUND_LIMITS,
+  routerBoundSubgraphsSpec,
+  routerSpec,
+  subgraphSpecs,
+  subgraphUrls,
+} from './lib/stack.js';
+import { realStackScenarios, type Scenario } from './scenarios.js';
+import {
+  ROUTER_BOUND_PORTS,
+  routerBoundUrls,
+  writeRouterBoundSupergraph,
+} from './routerbound/compose.js';
+
+const RESULTS_DIR = join(REPO_ROOT, 'bench/results');
+
+const settings = {
+  duration: Number(process.env.BENCH_DURATION ?? 3),
+  warmup: Number(process.env.BENCH_WARMUP ?? 1),
+  connections: (process.env.BENCH_CONNECTIONS ?? '1,16,64').split(',').map(Number),
+  seed: (process.env.BENCH_SEED ?? 'large') as SeedScale,
+  keyspace: process.env.BENCH_KEYSPACE ?? 'fleetgraph_bench',
+  identities: Number(process.env.BENCH_IDENTITIES ?? 20_000),
+  partnerKeys: Number(process.env.BENCH_PARTNER_KEYS ?? 32),
+  scenarios: process.env.BENCH_SCENARIOS?.split(',').map((s) => s.trim()),
+};
+if (!(settings.duration > 0 && settings.duration <= 30))
+  throw new Error(`BENCH_DURATION must be in (0, 30] seconds (got ${settings.duration})`);
+if (settings.seed !== 'large' && settings.seed !== 'demo')
+  throw new Error(`BENCH_SEED must be large or demo (got ${settings.seed})`);
+if (settings.identities < 2000) throw new Error('BENCH_IDENTITIES must be at least 2000');
+
+/** The shared Cassandra node and Redis server, found by command line (sampled, not managed). */
+const DATASTORE_PIDS = {
+  cassandra: findPids('org.apache.cassandra.service.CassandraDaemon'),
+  redis: findPids('redis-server'),
+};
+
+const wanted = (id: string) => !settings.scenarios || settings.scenarios.includes(id);
+
+/** Where one target is reached and what to read around its runs. */
+interface TargetEndpoint {
+  readonly service: Service;
+  /** Servers whose /metrics count subgraph work for this target (none for bare http). */
+  readonly subgraphMetrics: readonly string[];
+  readonly subgraphPids: readonly number[];
+  /** The counter the subgraphs count received requests with. */
+  readonly subgraphRequestCounter: string;
+}
+
+/** Counters of a target's router and subgraphs at one moment. */
+interface Snapshot {
+  readonly router: Samples[];
+  readonly subgraphs: Samples[];
+}
+
+const groups: ProcessGroup[] = [];
+let cassandra: CassandraClient | undefined;
+let partner: PartnerKeys | undefined;
+let cleaningUp: Promise<void> | undefined;
+
+function cleanup(): Promise<void> {
+  cleaningUp ??= (async () => {
+    killActiveCommands();
+    await Promise.all(groups.map((group) => group.stopAll()));
+    await partner?.revokeAll().catch(() => undefined);
+    await cassandra?.shutdown().catch(() => undefined);
+  })();
+  return cleaningUp;
+}
+
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    console.error(`\n[bench] ${signal}: stopping everything this run started`);
+    void cleanup().finally(() => process.exit(130));
+  });
+}
+process.once('exit', () => {
+  for (const group of groups) group.killAllNow();
+});
+
+const startedAt = performance.now();
+function log(message: string): void {
+  const elapsed = Math.round((performance.now() - startedAt) / 1000);
+  console.log(`[bench +${elapsed}s] ${message}`);
+}
+
+function newGroup(): ProcessGroup {
+  const group = new ProcessGroup();
+  groups.push(group);
+  return group;
+}
+
+async function post(
+  url: string,
+  source: RequestSource,
+): Promise<{ status: number; contentType: string; body: string }> {
+  const next = source.next();
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: {
+      ...next.headers,
+      'content-type': 'application/json',
+      accept: 'application/json',
+      [BENCH_RESPONSE_HEADER]: source.responseKey,
+    },
+    body: next.body,
+    signal: AbortSignal.timeout(15_000),
+  });
+  return {
+    status: response.status,
+    contentType: response.headers.get('content-type') ?? 'application/json',
+    body: await response.text(),
+  };
+}
+
+/**
+ * Our router's answer for each of the scenario's request sources, checked (200, no errors)
+ * and handed to the bare http server to replay. Returns the response sizes.
+ */
+async function recordReferenceResponses(
+  routerUrl: string,
+  sources: readonly RequestSource[],
+): Promise<Record<string, number>> {
+  const sizes: Record<string, number> = {};
+  for (const source of sources) {
+    const reference = await post(routerUrl, source);
+    if (reference.status !== 200 || reference.body.includes('"errors":[')) {
+      throw new Error(
+        `our router's reference response for ${source.responseKey} is ${reference.status}: ${reference.body.slice(0, 300)}`,
+      );
+    }
+    const stored = await fetch(
+      `http://127.0.0.1:${PORTS.bareHttp}/__bench/response/${encodeURIComponent(source.responseKey)}`,
+      { method: 'PUT', body: JSON.stringify(reference) },
+    );
+    if (stored.status !== 204)
+      throw new Error(`bare http refused the ${source.responseKey} response`);
+    sizes[source.responseKey] = Buffer.byteLength(reference.body);
+  }
+  return sizes;
+}
+
+/** One request per source through a target: 200, no GraphQL errors, about the reference's size. */
+async function sampleCheck(
+  url: string,
+  sources: readonly RequestSource[],
+  reference: Readonly<Record<string, number>>,
+): Promise<SampleCheck> {
+  let worst: SampleCheck = { ok: true, status: 200, bytes: 0 };
+  for (const source of sources) {
+    const response = await post(url, source);
+    const bytes = Buffer.byteLength(response.body);
+    const expected = reference[source.responseKey] ?? bytes;
+    const hasErrors = response.body.includes('"errors":[');
+    const sizeOff = Math.abs(bytes - expected) > 0.2 * expected;
+    if (response.status !== 200 || hasErrors) {
+      return {
+        ok: false,
+        status: response.status,
+        bytes,
+        note: `${source.responseKey}: ${response.body.slice(0, 300)}`,
+      };
+    }
+    if (sizeOff && worst.ok) {
+      worst = {
+        ok: true,
+        status: 200,
+        bytes,
+        note: `${source.responseKey}: ${bytes} bytes vs ${expected} from our router`,
+      };
+    } else if (worst.ok && !worst.note) {
+      worst = { ok: true, status: 200, bytes };
+    }
+  }
+  return worst;
+}
+
+async function measureRun(
+  scenario: string,
+  target: TargetId,
+  endpoint: TargetEndpoint,
+  connections: number,
+  sources: readonly RequestSource[],
+  previous: { readonly settledSnapshot?: Snapshot; readonly maxLatencyMs: number },
+): Promise<{ run: RunResult; settledSnapshot: Snapshot }> {
+  const routerMetrics = isRouterTarget(target) ? [endpoint.service.baseUrl] : [];
+  const snapshot = async (): Promise<Snapshot> => {
+    const [router, subgraphs] = await Promise.all([
+      scrapeAll(routerMetrics),
+      scrapeAll(endpoint.subgraphMetrics),
+    ]);
+    return { router, subgraphs };
+  };
+  const activity = (taken: Snapshot) =>
+    totalOf(taken.router, 'fleetgraph_router_requests_total') +
+    totalOf(taken.subgraphs, endpoint.subgraphRequestCounter || 'none');
+  // Requests still in flight when a run (or the warm-up) ended go on executing and fetching
+  // after it: a snapshot is taken once they have had time to finish and the counters stopped
+  // moving, so every request is counted whole, on one side of the run. The previous
+  // run's settled snapshot is this run's starting point (nothing runs in between).
+  const quietMs = (maxLatencyMs: number) => Math.min(3000, maxLatencyMs * 1.1);
+  const { router: routerBefore, subgraphs: subgraphsBefore } =
+    previous.settledSnapshot ?? (await settled(snapshot, activity, quietMs(previous.maxLatencyMs)));
+  const sampler = new ResourceSampler({
+    target: [endpoint.service.pid],
+    subgraphs: endpoint.subgraphPids,
+    cassandra: DATASTORE_PIDS.cassandra,
+    redis: DATASTORE_PIDS.redis,
+  });
+  const cpuBefore = process.cpuUsage();
+  sampler.start();
+  const load = await runLoad({
+    url: `${endpoint.service.baseUrl}/graphql`,
+    connections,
+    seconds: settings.duration,
+    sources,
+  });
+  const resources = sampler.stop();
+  const cpu = process.cpuUsage(cpuBefore);
+  const settledSnapshot = await settled(snapshot, activity, quietMs(load.latencyMs.max));
+  const { router: routerAfter, subgraphs: subgraphsAfter } = settledSnapshot;
+  const delta = (before: Samples[], after: Samples[], name: string) =>
+    totalOf(after, name) - totalOf(before, name);
+  // Our router counts executions (and cache hits answer without one); a request cut off before
+  // its body was read never executes, so `sent` would overcount for it. Other targets: sent.
+  const executed = isRouterTarget(target)
+    ? delta(routerBefore, routerAfter, 'fleetgraph_router_requests_total') +
+      delta(routerBefore, routerAfter, 'fleetgraph_router_cache_hits_total')
+    : load.sent;
+  const denominator = executed > 0 ? executed : load.sent;
+  const perRequest = (value: number | null) =>
+    value === null || denominator === 0 ? null : round(value / denominator, 3);
+  const hasSubgraphs = endpoint.subgraphMetrics.length > 0;
+  const cassandraCounted = endpoint.subgraphRequestCounter === 'fleetgraph_graphql_requests_total';
+  const hits = delta(routerBefore, routerAfter, 'fleetgraph_router_cache_hits_total');
+  const misses = delta(routerBefore, routerAfter, 'fleetgraph_router_cache_misses_total');
+  const result: RunResult = {
+    target,
+    load,
+    perRequest: {
+      routerSubgraphFetches: isRouterTarget(target)
+        ? perRequest(delta(routerBefore, routerAfter, 'fleetgraph_router_subgraph_fetches_total'))
+        : null,
+      subgraphRequests: hasSubgraphs
+        ? perRequest(delta(subgraphsBefore, subgraphsAfter, endpoint.subgraphRequestCounter))
+        : null,
+      cassandraStatements:
+        hasSubgraphs && cassandraCounted
+          ? perRequest(
+              delta(subgraphsBefore, subgraphsAfter, 'fleetgraph_cassandra_statements_total'),
+            )
+          : null,
+      loaderBatches:
+        hasSubgraphs && cassandraCounted
+          ? perRequest(
+              delta(subgraphsBefore, subgraphsAfter, 'fleetgraph_dataloader_batches_total'),
+            )
+          : null,
+    },
+    cache:
+      target === 'router-cache'
+        ? { hits, misses, hitRatio: hits + misses > 0 ? round(hits / (hits + misses), 3) : 0 }
+        : null,
+    resources: {
+      target: resources['target']!,
+      subgraphs: hasSubgraphs ? resources['subgraphs']! : null,
+      cassandra: DATASTORE_PIDS.cassandra.length ? resources['cassandra']! : null,
+      redis: DATASTORE_PIDS.redis.length ? resources['redis']! : null,
+      loadGenerator: { cpuSeconds: round((cpu.user + cpu.system) / 1e6, 2) },
+    },
+  };
+  log(
+    `${scenario} · ${target} · ${connections} conns: ${load.requestsPerSecond.toFixed(0)} req/s, p50 ${load.latencyMs.p50} ms, p99 ${load.latencyMs.p99} ms, errors ${load.errors.total}` +
+      (result.perRequest.routerSubgraphFetches !== null
+        ? `, fetches/req ${result.perRequest.routerSubgraphFetches}`
+        : '') +
+      (result.cache ? `, cache hits ${(result.cache.hitRatio * 100).toFixed(0)}%` : ''),
+  );
+  return { run: result, settledSnapshot };
+}
+
+/**
+ * Waits `drainMs` (long enough for the requests in flight at the end of a run to finish: they
+ * started before the end and take at most about the slowest latency seen), then takes
+ * snapshots 300 ms apart until `key` stops changing (at most 10 s); returns the last.
+ */
+async function settled<T>(
+  take: () => Promise<T>,
+  key: (snapshot: T) => number,
+  drainMs: number,
+): Promise<T> {
+  await new Promise((resolve) => setTimeout(resolve, drainMs));
+  let previous = await take();
+  const deadline = Date.now() + 10_000;
+  while (Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const current = await take();
+    if (key(current) === key(previous)) return current;
+    previous = current;
+  }
+  return previous;
+}
+
+async function runScenario(
+  scenario: Scenario,
+  referenceUrl: string,
+  endpoints: Partial<Record<TargetId, TargetEndpoint>>,
+  extra: { fetchesPerOperation?: () => Promise<number> } = {},
+): Promise<ScenarioResult> {
+  const failures: string[] = [];
+  const runs: RunResult[] = [];
+  const sampleChecks: Partial<Record<TargetId, SampleCheck>> = {};
+  let responseBytes: Record<string, number> = {};
+  let fetchesPerOperation: number | undefined;
+  log(`scenario ${scenario.id}: ${scenario.title}`);
+  try {
+    responseBytes = await recordReferenceResponses(referenceUrl, scenario.sources);
+    if (extra.fetchesPerOperation) fetchesPerOperation = await extra.fetchesPerOperation();
+  } catch (error) {
+    failures.push((error as Error).message);
+    return { ...scenario, responseBytes, sampleChecks, runs, failures };
+  }
+  for (const target of scenario.targets) {
+    const endpoint = endpoints[target];
+    if (!endpoint) continue;
+    try {
+      const url = `${endpoint.service.baseUrl}/graphql`;
+      const check = await sampleCheck(url, scenario.sources, responseBytes);
+      sampleChecks[target] = check;
+      if (!check.ok) {
+        failures.push(`${target}: sample request failed (${check.status}): ${check.note ?? ''}`);
+        continue;
+      }
+      // Warm-up (not recorded): JIT, connection pools, prepared statements, cache policies.
+      const warmup = await runLoad({
+        url,
+        connections: 16,
+        seconds: settings.warmup,
+        sources: scenario.sources,
+      });
+      let previous: { settledSnapshot?: Snapshot; maxLatencyMs: number } = {
+        maxLatencyMs: warmup.latencyMs.max,
+      };
+      for (const connections of settings.connections) {
+        const measured = await measureRun(
+          scenario.id,
+          target,
+          endpoint,
+          connections,
+          scenario.sources,
+          previous,
+        );
+        runs.push(measured.run);
+        previous = {
+          settledSnapshot: measured.settledSnapshot,
+          maxLatencyMs: measured.run.load.latencyMs.max,
+        };
+      }
+    } catch (error) {
+      failures.push(`${target}: ${(error as Error).message}`);
+    }
+  }
+  return {
+    id: scenario.id,
+    title: scenario.title,
+    description: scenario.description,
+    targets: scenario.targets,
+    responseBytes,
+    sampleChecks,
+    ...(fetchesPerOperation !== undefined ? { fetchesPerOperation } : {}),
+    runs,
+    failures,
+  };
+}
+
+async function realStack(tokens: TokenPool, keys: PartnerKeys): Promise<ScenarioResult[]> {
+  const scenarios = realStackScenarios({ scale: settings.seed, tokens, partner: keys }).filter(
+    (scenario) => wanted(scenario.id),
+  );
+  if (scenarios.length === 0) return [];
+  const group = newGroup();
+  const ks = settings.keyspace;
+  const needsNaive = scenarios.some((s) => s.targets.includes('router-naive'));
+  const urls = subgraphUrls(PORTS.subgraphs);
+  // All at once: the routers and the gateway read the supergraph from a file and do not need
+  // the subgraphs to start, and start-up is mostly module loading.
+  log(
+    'starting the subgraphs (batched on 5001-5003, naive on 5011-5013), routers, bare gateway and bare http',
+  );
+  const [batched, naive, router, routerCache, bareGateway, routerNaive, bareHttp] =
+    await Promise.all([
+      Promise.all(subgraphSpecs(ks, PORTS.subgraphs, 'batched').map((spec) => group.start(spec))),
+      needsNaive
+        ? Promise.all(
+            subgraphSpecs(ks, PORTS.naiveSubgraphs, 'naive').map((spec) => group.start(spec)),
+          )
+        : Promise.resolve([]),
+      group.start(
+        routerSpec({
+          name: 'router',
+          keyspace: ks,
+          port: PORTS.router,
+          subgraphUrls: urls,
+          responseCache: false,
+        }),
+      ),
+      group.start(
+        routerSpec({
+          name: 'router-cache',
+          keyspace: ks,
+          port: PORTS.routerCache,
+          subgraphUrls: urls,
+          responseCache: true,
+        }),
+      ),
+      group.start(
+        bareGatewaySpec({
+          name: 'bare-gateway',
+          keyspace: ks,
+          port: PORTS.bareGateway,
+          subgraphUrls: urls,
+          partnerIdentities: keys.identities,
+        }),
+      ),
+      needsNaive
+        ? group.start(
+            routerSpec({
+              name: 'router-naive',
+              keyspace: ks,
+              port: PORTS.routerNaive,
+              subgraphUrls: subgraphUrls(PORTS.naiveSubgraphs),
+              responseCache: false,
+            }),
+          )
+        : Promise.resolve(undefined),
+      ensureBareHttp(),
+    ]);
+  const onSubgraphs = (service: Service, subgraphs: Service[]): TargetEndpoint => ({
+    service,
+    subgraphMetrics: subgraphs.map((s) => s.baseUrl),
+    subgraphPids: subgraphs.map((s) => s.pid),
+    subgraphRequestCounter: 'fleetgraph_graphql_requests_total',
+  });
+  const endpoints: Partial<Record<TargetId, TargetEndpoint>> = {
+    router: onSubgraphs(router, batched),
+    'router-cache': onSubgraphs(routerCache, batched),
+    'bare-gateway': onSubgraphs(bareGateway, batched),
+    'bare-http': {
+      service: bareHttp,
+      subgraphMetrics: [],
+      subgraphPids: [],
+      subgraphRequestCounter: '',
+    },
+    ...(routerNaive ? { 'router-naive': onSubgraphs(routerNaive, naive) } : {}),
+  };
+  const results: ScenarioResult[] = [];
+  for (const scenario of scenarios) {
+    results.push(await runScenario(scenario, `${router.baseUrl}/graphql`, endpoints));
+  }
+  await group.stopAll();
+  return results;
+}
+
+async function routerBound(tokens: TokenPool): Promise<ScenarioResult[]> {
+  if (!wanted('router-bound')) return [];
+  const group = newGroup();
+  const ks = settings.keyspace;
+  const supergraphPath = await writeRouterBoundSupergraph(ROUTER_BOUND_PORTS);
+  const urls = Object.entries(routerBoundUrls(ROUTER_BOUND_PORTS))
+    .map(([name, url]) => `${name}=${url}`)
+    .join(',');
+  log('router-bound: starting the in-memory subgraphs (5021-5024), routers and bare gateway');
+  const [subgraphs, router, routerCache, bareGateway] = await Promise.all([
+    group.start(routerBoundSubgraphsSpec(ROUTER_BOUND_PORTS)),
+    group.start(
+      routerSpec({
+        name: 'routerbound-router',
+        keyspace: ks,
+        port: PORTS.routerBound.router,
+        subgraphUrls: urls,
+        responseCache: false,
+        supergraphPath,
+        extraEnv: ROUTER_BOUND_LIMITS,
+      }),
+    ),
+    group.start(
+      routerSpec({
+        name: 'routerbound-router-cache',
+        keyspace: ks,
+        port: PORTS.routerBound.routerCache,
+        subgraphUrls: urls,
+        responseCache: true,
+        supergraphPath,
+        extraEnv: ROUTER_BOUND_LIMITS,
+      }),
+    ),
+    group.start(
+      bareGatewaySpec({
+        name: 'routerbound-bare-gateway',
+        keyspace: ks,
+        port: PORTS.routerBound.bareGateway,
+        subgraphUrls: urls,
+        supergraphPath,
+      }),
+    ),
+  ]);
+  const bareHttpService = await ensureBareHttp();
+  const endpoint = (service: Service): TargetEndpoint => ({
+    service,
+    subgraphMetrics: [subgraphs.baseUrl],
+    subgraphPids: [subgraphs.pid],
+    subgraphRequestCounter: 'routerbound_requests_total',
+  });
+  const body = JSON.stringify({
+    query: readFileSync(join(REPO_ROOT, 'bench/routerbound/operation.graphql'), 'utf8'),
+    operationName: 'RouterBound',
+  });
+  const scenario: Scenario = {
+    id: 'router-bound',
+    title: 'Router-bound: 16 fetches, in-memory subgraphs',
+    description:
+      'A nested operation hopping between four in-memory @apollo/subgraph servers (catalog, inventory, pricing, reviews) at every level; subgraph responses are memoised, so the routers are the bottleneck. Our router runs with authentication, rate limiting, operation limits (depth, cost and token limits raised for this operation) and metrics on.',
+    targets: ['router', 'router-cache', 'bare-gateway', 'bare-http'],
+    sources: [
+      {
+        responseKey: 'router-bound',
+        next: () => ({ headers: { authorization: `Bearer ${tokens.next()}` }, body }),
+      },
+    ],
+  };
+  const result = await runScenario(
+    scenario,
+    `${router.baseUrl}/graphql`,
+    {
+      router: endpoint(router),
+      'router-cache': endpoint(routerCache),
+      'bare-gateway': endpoint(bareGateway),
+      'bare-http': {
+        service: bareHttpService,
+        subgraphMetrics: [],
+        subgraphPids: [],
+        subgraphRequestCounter: '',
+      },
+    },
+    {
+      fetchesPerOperation: async () => {
+        const count = async () =>
+          totalOf(await scrapeAll([subgraphs.baseUrl]), 'routerbound_requests_total');
+        const before = await count();
+        await post(`${router.baseUrl}/graphql`, scenario.sources[0]!);
+        const fetches = (await count()) - before;
+        if (fetches < 15)
+          throw new Error(`the router-bound operation made ${fetches} subgraph fetches, not ≥ 15`);
+        return fetches;
+      },
+    },
+  );
+  await group.stopAll();
+  return [result];
+}
+
+let bareHttpShared: Service | undefined;
+async function ensureBareHttp(): Promise<Service> {
+  bareHttpShared ??= await newGroup().start(bareHttpSpec());
+  return bareHttpShared;
+}
+
+async function main(): Promise<void> {
+  const started = performance.now();
+  // Targets per scenario (see scenarios.ts and routerBound below), for the time estimate.
+  const targetsPerScenario: Record<string, number> = {
+    dashboard: 5,
+    'robot-detail': 4,
+    'user-profile': 4,
+    'partner-batch': 4,
+    'write-mix': 3,
+    'router-bound': 4,
+  };
+  const targetRuns = Object.entries(targetsPerScenario)
+    .filter(([id]) => wanted(id))
+    .reduce((sum, [, n]) => sum + n, 0);
+  const runsPlanned = targetRuns * settings.connections.length;
+  // Measured overheads on the 2-core machine: ~1 s per run (settling the counters), ~1.5 s
+  // per target besides its warm-up (sample request, first settle), ~30 s of process start-up.
+  const estimate =
+    runsPlanned * (settings.duration + 1) + targetRuns * (settings.warmup + 1.5) + 30;
+  log(
+    `${settings.duration} s per run, ${settings.connections.join('/')} connections, seed ${settings.seed} in keyspace ${settings.keyspace}: ${runsPlanned} runs, about ${Math.round(estimate / 60)} min. Logs: ${LOG_DIR}`,
+  );
+  const config = loadConfig({ ...commonEnv(settings.keyspace) });
+  const unbound = await connectCassandra(config, { withKeyspace: false });
+  const seed = await ensureData(unbound, settings.keyspace, settings.seed).finally(() =>
+    unbound.shutdown(),
+  );
+  log(
+    seed.loaded
+      ? `loaded the ${settings.seed} seed into ${settings.keyspace} in ${seed.seconds} s`
+      : `the ${settings.seed} seed is in place in ${settings.keyspace}`,
+  );
+  cassandra = await connectCassandra(config);
+  const organizationId = seedIds.organization(0);
+  const mintStarted = performance.now();
+  const tokens = await mintTokenPool(config.jwtSecret, organizationId, settings.identities);
+  log(
+    `minted ${tokens.size} distinct user tokens in ${Math.round(performance.now() - mintStarted)} ms`,
+  );
+  partner = await createPartnerKeys(
+    cassandra,
+    organizationId,
+    PARTNER_RATE_CLASS,
+    settings.partnerKeys,
+  );
+
+  const scenarios = [...(await realStack(tokens, partner)), ...(await routerBound(tokens))];
+  const results: BenchResults = {
+    generatedAt: new Date().toISOString(),
+    wallSeconds: round((performance.now() - started) / 1000, 1),
+    machine: {
+      cpus: cpus().length,
+      cpuModel: cpus()[0]?.model.trim() ?? 'unknown',
+      memoryGb: round(totalmem() / 1024 ** 3, 1),
+      node: process.version,
+      platform: `${process.platform} ${process.arch}`,
+    },
+    settings: {
+      durationSeconds: settings.duration,
+      warmupSeconds: settings.warmup,
+      connections: settings.connections.join('/'),
+      seed: settings.seed,
+      keyspace: settings.keyspace,
+      identities: settings.identities,
+      identitiesHandedOut: tokens.handedOut,
+      partnerKeys: settings.partnerKeys,
+      environment: 'FLEETGRAPH_ENV=production',
+    },
+    seed: { scale: settings.seed, seconds: seed.seconds },
+    scenarios,
+    failures: scenarios.flatMap((s) => s.failures.map((f) => `${s.id}: ${f}`)),
+  };
+  await writeFormatted(join(RESULTS_DIR, 'results.json'), JSON.stringify(results));
+  writePlain(join(RESULTS_DIR, 'results.md'), renderMarkdown(results));
+  writePlain(join(RESULTS_DIR, 'chart.svg'), renderChart(results, 16));
+  log(
+    `wrote bench/results/results.json, results.md and chart.svg in ${Math.round(results.wallSeconds)} s` +
+      (results.failures.length ? `; ${results.failures.length} failure(s):` : ''),
+  );
+  for (const failure of results.failures) log(`  - ${failure}`);
+}
+
+/** `--render`: rewrites results.md and chart.svg from results.json (no runs). */
+function renderOnly(): void {
+  const results = JSON.parse(
+    readFileSync(join(RESULTS_DIR, 'results.json'), 'utf8'),
+  ) as BenchResults;
+  writePlain(join(RESULTS_DIR, 'results.md'), renderMarkdown(results));
+  writePlain(join(RESULTS_DIR, 'chart.svg'), renderChart(results, 16));
+  log('rewrote bench/results/results.md and chart.svg from results.json');
+}
+
+try {
+  if (process.argv.includes('--render')) renderOnly();
+  else await main();
+} catch (error) {
+  // After Ctrl-C the stopped servers make whatever was waiting on them fail: not news.
+  if (!cleaningUp) console.error(`[bench] failed: ${(error as Error).stack ?? String(error)}`);
+  process.exitCode = 1;
+} finally {
+  await cleanup();
+}
