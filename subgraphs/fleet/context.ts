@@ -1,7 +1,13 @@
-/** fleet subgraph: the per-request context — identity plus a fresh set of DataLoaders. */
+/**
+ * fleet subgraph: the per-request context — identity plus a fresh set of DataLoaders. The
+ * by-id loaders are tenant-scoped: a fleet, robot or mission of another organization loads as
+ * null, exactly like an unknown id (permissions.ts), judged on the row the batch read anyway.
+ */
 import type DataLoader from 'dataloader';
+import { tenantScoped } from '../shared/authz/objects.js';
 import { createLoader } from '../shared/loaders.js';
 import type { BaseContext } from '../shared/server.js';
+import { fleetCheck, missionCheck, robotCheck } from './permissions.js';
 import { fleetsRepository, type FleetModel } from './repository/fleets.js';
 import { missionsRepository, type MissionModel } from './repository/missions.js';
 import { robotsRepository, type RobotModel } from './repository/robots.js';
@@ -19,15 +25,26 @@ export interface FleetContext extends BaseContext {
 }
 
 export function createFleetContext(base: BaseContext): FleetContext {
-  const { db, metrics } = base;
+  const { db, metrics, identity } = base;
   return {
     ...base,
     loaders: {
-      fleetById: createLoader('fleetById', metrics, (ids) => fleetsRepository.fleetsById(db, ids)),
-      robotById: createLoader('robotById', metrics, (ids) => robotsRepository.robotsById(db, ids)),
-      missionById: createLoader('missionById', metrics, (ids) =>
-        missionsRepository.missionsById(db, ids),
+      fleetById: createLoader(
+        'fleetById',
+        metrics,
+        tenantScoped(identity, fleetCheck, (ids) => fleetsRepository.fleetsById(db, ids)),
       ),
+      robotById: createLoader(
+        'robotById',
+        metrics,
+        tenantScoped(identity, robotCheck, (ids) => robotsRepository.robotsById(db, ids)),
+      ),
+      missionById: createLoader(
+        'missionById',
+        metrics,
+        tenantScoped(identity, missionCheck, (ids) => missionsRepository.missionsById(db, ids)),
+      ),
+      // Id lists: what they list is loaded through the tenant-scoped loaders above.
       robotsByOperator: createLoader('robotsByOperator', metrics, (ids) =>
         robotsRepository.robotIdsByOperator(db, ids),
       ),

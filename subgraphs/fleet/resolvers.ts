@@ -1,8 +1,13 @@
 /**
  * fleet subgraph resolvers: thin — validate arguments, then call a loader or the repository.
  * Every by-id field and every entity reference goes through a per-request DataLoader.
+ * Authorization: root and sensitive fields have rules (permissions.ts); fleets, robots and
+ * missions are checked once per object — in the tenant-scoped loaders (another organization's
+ * is null, as if unknown; so a mutation on it is NOT_FOUND) and in `__resolveReference`, which
+ * graphql-shield never wraps.
  */
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/index.js';
+import { resolveEntity } from '../shared/authz/objects.js';
 import { conflict, forbidden, notFound, unauthenticated } from '../shared/errors.js';
 import type { Identity } from '../shared/identity.js';
 import { DateTimeScalar } from '../shared/scalars.js';
@@ -14,6 +19,13 @@ import {
   requireUuids,
 } from '../shared/validate.js';
 import type { FleetContext } from './context.js';
+import {
+  fleetCheck,
+  missionCheck,
+  operatorCheck,
+  organizationCheck,
+  robotCheck,
+} from './permissions.js';
 import {
   optionalText,
   optionalUuid,
@@ -230,7 +242,9 @@ export const fleetResolvers: GraphQLResolverMap<FleetContext> = {
 
   Fleet: {
     __resolveReference: (ref: { id: string }, ctx: FleetContext) =>
-      isUuid(ref.id) ? ctx.loaders.fleetById.load(ref.id.toLowerCase()) : null,
+      resolveEntity(ctx.identity, fleetCheck, () =>
+        isUuid(ref.id) ? ctx.loaders.fleetById.load(ref.id.toLowerCase()) : null,
+      ),
     organization: (fleet: FleetModel) => ({ __typename: 'Organization', id: fleet.organizationId }),
     async robots(
       fleet: FleetModel,
@@ -255,14 +269,21 @@ export const fleetResolvers: GraphQLResolverMap<FleetContext> = {
   },
 
   Organization: {
-    __resolveReference: (ref: { id: string }) =>
-      isUuid(ref.id) ? { id: ref.id.toLowerCase() } : null,
+    __resolveReference: (ref: { id: string }, ctx: FleetContext) =>
+      resolveEntity(ctx.identity, organizationCheck, () =>
+        isUuid(ref.id) ? { id: ref.id.toLowerCase() } : null,
+      ),
     fleets: (org: { id: string }, _args, ctx: FleetContext) => fleetsOfOrganization(ctx, org.id),
   },
 
   Robot: {
     __resolveReference: (ref: { id: string }, ctx: FleetContext) =>
-      isUuid(ref.id) ? ctx.loaders.robotById.load(ref.id.toLowerCase()) : null,
+      resolveEntity(ctx.identity, robotCheck, () =>
+        isUuid(ref.id) ? ctx.loaders.robotById.load(ref.id.toLowerCase()) : null,
+      ),
+    // Declared (not the default resolver) because it carries a rule: middleware applied to
+    // declared resolvers would silently skip a default one.
+    firmware: (robot: RobotModel) => robot.firmware,
     async fleet(robot: RobotModel, _args, ctx: FleetContext) {
       const fleet = await ctx.loaders.fleetById.load(robot.fleetId);
       if (!fleet) throw notFound('Fleet', robot.fleetId);
@@ -298,7 +319,9 @@ export const fleetResolvers: GraphQLResolverMap<FleetContext> = {
 
   Mission: {
     __resolveReference: (ref: { id: string }, ctx: FleetContext) =>
-      isUuid(ref.id) ? ctx.loaders.missionById.load(ref.id.toLowerCase()) : null,
+      resolveEntity(ctx.identity, missionCheck, () =>
+        isUuid(ref.id) ? ctx.loaders.missionById.load(ref.id.toLowerCase()) : null,
+      ),
     async robot(mission: MissionModel, _args, ctx: FleetContext) {
       const robot = await ctx.loaders.robotById.load(mission.robotId);
       if (!robot) throw notFound('Robot', mission.robotId);
@@ -308,8 +331,10 @@ export const fleetResolvers: GraphQLResolverMap<FleetContext> = {
   },
 
   User: {
-    __resolveReference: (ref: { id: string }) =>
-      isUuid(ref.id) ? { id: ref.id.toLowerCase() } : null,
+    __resolveReference: (ref: { id: string }, ctx: FleetContext) =>
+      resolveEntity(ctx.identity, operatorCheck, () =>
+        isUuid(ref.id) ? { id: ref.id.toLowerCase() } : null,
+      ),
     async operatedRobots(user: { id: string }, _args, ctx: FleetContext) {
       const ids = (await ctx.loaders.robotsByOperator.load(user.id)) ?? [];
       const robots = present(await ctx.loaders.robotById.loadMany(ids));

@@ -1,6 +1,8 @@
 /** fleet subgraph: fleets, robots, missions and telemetry. Schema: schema/subgraphs/fleet.graphql. */
+import { withAuthorization } from '../shared/authz/shield.js';
 import type { SubgraphDefinition } from '../shared/server.js';
 import { createFleetContext, type FleetContext } from './context.js';
+import { fleetObjectChecks, fleetPermissions } from './permissions.js';
 import { fleetResolvers } from './resolvers.js';
 
 export const fleetSubgraph: SubgraphDefinition<FleetContext> = {
@@ -8,4 +10,6 @@ export const fleetSubgraph: SubgraphDefinition<FleetContext> = {
   schemaFile: new URL('../../schema/subgraphs/fleet.graphql', import.meta.url),
   resolvers: fleetResolvers,
   createContext: createFleetContext,
+  // Refuses to start unless every field is covered (coverage.ts), then applies the rules.
+  transformSchema: withAuthorization('fleet', fleetPermissions, fleetObjectChecks),
 };

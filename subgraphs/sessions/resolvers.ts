@@ -1,13 +1,20 @@
 /**
  * sessions subgraph resolvers: thin — validate arguments, then call a loader or the repository.
  * Mutations validate and load everything first and write last, so a rejected one writes nothing.
+ * Authorization: root and sensitive fields have rules (permissions.ts); sessions are read
+ * through the guarded sessionById loader (a session the caller may not see is null, so a
+ * mutation on it is NOT_FOUND) and checked again in `__resolveReference`, which graphql-shield
+ * never wraps.
  */
 import { isIP } from 'node:net';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/index.js';
+import { resolveEntity } from '../shared/authz/objects.js';
+import { sameOrganization, userIdOf } from '../shared/authz/rules.js';
 import { badUserInput, conflict, notFound } from '../shared/errors.js';
 import { DateTimeScalar } from '../shared/scalars.js';
 import { isUuid, requireNonEmpty, requirePageSize, requireUuid } from '../shared/validate.js';
 import type { SessionsContext } from './context.js';
+import { sessionCheck, sessionUserCheck } from './permissions.js';
 import {
   isActive,
   MAX_SESSIONS_PER_USER,
@@ -75,6 +82,23 @@ async function loadSessionOrFail(
   const session = await ctx.loaders.sessionById.load(sessionId);
   if (!session || stateOf(session, now) === 'expired') throw notFound('Session', sessionId);
   return session;
+}
+
+/**
+ * Whether the caller may see `userId`'s sessions, given that the field's rule already let them
+ * in (a service, the user themselves, or a user with the role the field asks for). The User key
+ * this subgraph receives carries no organization, and sessions_by_user does not store it; so
+ * for another user it is read from their newest session's sessions_by_id row — the one place
+ * authorization reads a row of its own, one per such user and request, through the sessionById
+ * loader's batch. A user of another organization then looks like an unknown one: no sessions.
+ */
+async function mayReadSessionsOf(ctx: SessionsContext, userId: string): Promise<boolean> {
+  if (ctx.identity.kind === 'service' || userIdOf(ctx.identity) === userId) return true;
+  const newest = ((await ctx.loaders.sessionsByUser.load(userId)) ?? [])[0];
+  // Nothing to reveal: no sessions is also what an unknown user has.
+  if (!newest) return true;
+  const row = await ctx.loaders.sessionRowById.load(newest.id);
+  return sameOrganization(ctx.identity, row?.organizationId ?? null);
 }
 
 /** After a write, later reads of this request see the new state. */
@@ -148,7 +172,9 @@ export const sessionsResolvers: GraphQLResolverMap<SessionsContext> = {
         isActive(session, now),
       );
       // The rows are re-written from sessions_by_id, the table the router checks, which also
-      // holds the organization_id that sessions_by_user lacks.
+      // holds the organization_id that sessions_by_user lacks. Read through the guarded loader:
+      // another organization's sessions are null there, so for its users this revokes nothing
+      // and answers 0 — what an unknown user gets.
       const loaded = await ctx.loaders.sessionById.loadMany(listed.map((session) => session.id));
       const failed = loaded.find((value) => value instanceof Error);
       if (failed) throw failed;
@@ -165,7 +191,9 @@ export const sessionsResolvers: GraphQLResolverMap<SessionsContext> = {
 
   Session: {
     __resolveReference: (ref: { id: string }, ctx: SessionsContext) =>
-      isUuid(ref.id) ? ctx.loaders.sessionById.load(ref.id.toLowerCase()) : null,
+      resolveEntity(ctx.identity, sessionCheck, () =>
+        isUuid(ref.id) ? ctx.loaders.sessionById.load(ref.id.toLowerCase()) : null,
+      ),
     user: (session: SessionModel) => ({ __typename: 'User', id: session.userId }),
     client: (session: SessionModel) =>
       session.clientName === null && session.userAgent === null && session.ipAddress === null
@@ -176,13 +204,17 @@ export const sessionsResolvers: GraphQLResolverMap<SessionsContext> = {
 
   User: {
     // The users subgraph owns the User; here its key is all the fields below need.
-    __resolveReference: (ref: { id: string }): UserReference | null =>
-      isUuid(ref.id) ? { id: ref.id.toLowerCase() } : null,
+    __resolveReference: (ref: { id: string }, ctx: SessionsContext) =>
+      resolveEntity(ctx.identity, sessionUserCheck, (): UserReference | null =>
+        isUuid(ref.id) ? { id: ref.id.toLowerCase() } : null,
+      ),
     async sessions(
       user: UserReference,
       args: { first?: number | null; after?: string | null; activeOnly?: boolean | null },
       ctx,
     ) {
+      if (!(await mayReadSessionsOf(ctx, user.id)))
+        return { nodes: [], pageInfo: { hasNextPage: false, endCursor: null } };
       const page = await pageOfSessions({
         codec: ctx.cursors,
         userId: user.id,
@@ -198,6 +230,7 @@ export const sessionsResolvers: GraphQLResolverMap<SessionsContext> = {
       };
     },
     async activeSessionCount(user: UserReference, _args, ctx) {
+      if (!(await mayReadSessionsOf(ctx, user.id))) return 0;
       const now = new Date();
       const sessions = (await ctx.loaders.sessionsByUser.load(user.id)) ?? [];
       return sessions.filter((session) => isActive(session, now)).length;

@@ -1,6 +1,8 @@
 /** sessions subgraph: login sessions and their revocation. Schema: schema/subgraphs/sessions.graphql. */
+import { withAuthorization } from '../shared/authz/shield.js';
 import type { SubgraphDefinition } from '../shared/server.js';
 import { createSessionsContext, type SessionsContext } from './context.js';
+import { sessionsObjectChecks, sessionsPermissions } from './permissions.js';
 import { sessionsResolvers } from './resolvers.js';
 
 export const sessionsSubgraph: SubgraphDefinition<SessionsContext> = {
@@ -8,4 +10,6 @@ export const sessionsSubgraph: SubgraphDefinition<SessionsContext> = {
   schemaFile: new URL('../../schema/subgraphs/sessions.graphql', import.meta.url),
   resolvers: sessionsResolvers,
   createContext: createSessionsContext,
+  // Refuses to start unless every field is covered (coverage.ts), then applies the rules.
+  transformSchema: withAuthorization('sessions', sessionsPermissions, sessionsObjectChecks),
 };

@@ -1,7 +1,13 @@
-/** users subgraph: the per-request context — identity plus a fresh set of DataLoaders. */
+/**
+ * users subgraph: the per-request context — identity plus a fresh set of DataLoaders. The
+ * by-id loaders are tenant-scoped: a user or organization of another organization loads as
+ * null, exactly like an unknown id (permissions.ts).
+ */
 import type DataLoader from 'dataloader';
+import { tenantScoped } from '../shared/authz/objects.js';
 import { createLoader } from '../shared/loaders.js';
 import type { BaseContext } from '../shared/server.js';
+import { organizationCheck, userCheck } from './permissions.js';
 import { usersRepository, type OrganizationModel, type UserModel } from './repository.js';
 
 export interface UsersContext extends BaseContext {
@@ -12,13 +18,21 @@ export interface UsersContext extends BaseContext {
 }
 
 export function createUsersContext(base: BaseContext): UsersContext {
-  const { db, metrics } = base;
+  const { db, metrics, identity } = base;
   return {
     ...base,
     loaders: {
-      userById: createLoader('userById', metrics, (ids) => usersRepository.usersById(db, ids)),
-      organizationById: createLoader('organizationById', metrics, (ids) =>
-        usersRepository.organizationsById(db, ids),
+      userById: createLoader(
+        'userById',
+        metrics,
+        tenantScoped(identity, userCheck, (ids) => usersRepository.usersById(db, ids)),
+      ),
+      organizationById: createLoader(
+        'organizationById',
+        metrics,
+        tenantScoped(identity, organizationCheck, (ids) =>
+          usersRepository.organizationsById(db, ids),
+        ),
       ),
     },
   };

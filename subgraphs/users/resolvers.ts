@@ -1,7 +1,12 @@
 /**
  * users subgraph resolvers: thin — validate arguments, then call a loader or the repository.
+ * Authorization: root and sensitive fields have rules (permissions.ts); users and
+ * organizations are checked once per object — in the tenant-scoped loaders (another
+ * organization's is null, as if unknown; so a mutation on it is NOT_FOUND) and in
+ * `__resolveReference`, which graphql-shield never wraps.
  */
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/index.js';
+import { requireAudience, resolveEntity } from '../shared/authz/objects.js';
 import { notFound } from '../shared/errors.js';
 import type { Role } from '../shared/identity.js';
 import { DateTimeScalar } from '../shared/scalars.js';
@@ -14,6 +19,7 @@ import {
 } from '../shared/validate.js';
 import { badUserInput } from '../shared/errors.js';
 import type { UsersContext } from './context.js';
+import { organizationCheck, userCheck } from './permissions.js';
 import { usersRepository, type OrganizationModel, type UserModel } from './repository.js';
 
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
@@ -97,12 +103,17 @@ export const usersResolvers: GraphQLResolverMap<UsersContext> = {
 
   Organization: {
     __resolveReference: (ref: { id: string }, ctx: UsersContext) =>
-      isUuid(ref.id) ? ctx.loaders.organizationById.load(ref.id.toLowerCase()) : null,
+      resolveEntity(ctx.identity, organizationCheck, () =>
+        isUuid(ref.id) ? ctx.loaders.organizationById.load(ref.id.toLowerCase()) : null,
+      ),
     async users(
       org: OrganizationModel,
       args: { first?: number | null; after?: string | null },
       ctx,
     ) {
+      // Partner keys reading fleets see their Organization, not its people: checked once for
+      // the list, before any read.
+      requireAudience(ctx.identity, userCheck.readers);
       const page = await usersRepository.userIdsOfOrganization(
         ctx.db,
         ctx.cursors,
@@ -120,7 +131,13 @@ export const usersResolvers: GraphQLResolverMap<UsersContext> = {
 
   User: {
     __resolveReference: (ref: { id: string }, ctx: UsersContext) =>
-      isUuid(ref.id) ? ctx.loaders.userById.load(ref.id.toLowerCase()) : null,
+      resolveEntity(ctx.identity, userCheck, () =>
+        isUuid(ref.id) ? ctx.loaders.userById.load(ref.id.toLowerCase()) : null,
+      ),
+    // Declared (not the default resolver) because they carry rules: middleware applied to
+    // declared resolvers would silently skip a default one.
+    email: (user: UserModel) => user.email,
+    roles: (user: UserModel) => user.roles,
     async organization(user: UserModel, _args, ctx) {
       const org = await ctx.loaders.organizationById.load(user.organizationId);
       if (!org) throw notFound('Organization', user.organizationId);

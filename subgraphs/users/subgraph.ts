@@ -1,6 +1,8 @@
 /** users subgraph: organizations (tenants) and users. Schema: schema/subgraphs/users.graphql. */
+import { withAuthorization } from '../shared/authz/shield.js';
 import type { SubgraphDefinition } from '../shared/server.js';
 import { createUsersContext, type UsersContext } from './context.js';
+import { usersObjectChecks, usersPermissions } from './permissions.js';
 import { usersResolvers } from './resolvers.js';
 
 export const usersSubgraph: SubgraphDefinition<UsersContext> = {
@@ -8,4 +10,6 @@ export const usersSubgraph: SubgraphDefinition<UsersContext> = {
   schemaFile: new URL('../../schema/subgraphs/users.graphql', import.meta.url),
   resolvers: usersResolvers,
   createContext: createUsersContext,
+  // Refuses to start unless every field is covered (coverage.ts), then applies the rules.
+  transformSchema: withAuthorization('users', usersPermissions, usersObjectChecks),
 };

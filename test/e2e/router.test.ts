@@ -7,6 +7,7 @@ import { TrustedDocuments } from '../../router/trustedDocuments.js';
 import { seedIds } from '../../scripts/seed-ids.js';
 import { signIdentity } from '../../subgraphs/shared/identity.js';
 import { startFederation, tokenFor, type Federation } from '../support/federation.js';
+import { AUTH_SERVICE } from '../support/subgraphs.js';
 
 const FLEETS = '{ fleets { id name } }';
 
@@ -93,6 +94,7 @@ describe('the router: authentication, limits, rate limits and resilience end to 
   });
 
   it('when the session behind a JWT is revoked, then the token is refused within seconds', async () => {
+    // Sessions are started by the auth service (startSession is service-only).
     const started = await federation.subgraphs.sessions.request<{ startSession: { id: string } }>(
       'mutation($input: StartSessionInput!) { startSession(input: $input) { id } }',
       {
@@ -102,6 +104,7 @@ describe('the router: authentication, limits, rate limits and resilience end to 
           clientName: 'e2e',
         },
       },
+      AUTH_SERVICE,
     );
     assert.equal(started.body.errors, undefined, JSON.stringify(started.body.errors));
     const sessionId = started.body.data!.startSession.id;
@@ -322,10 +325,12 @@ describe('the router: authentication, limits, rate limits and resilience end to 
   it('when a client uses automatic persisted queries, then the hash alone works after one registration through Redis', async () => {
     const query = `{ fleet(id: "${seedIds.fleet(0, 1)}") { id name } }`;
     const sha256Hash = createHash('sha256').update(query).digest('hex');
+    // Fleets are for signed-in callers of their organization.
+    const token = await tokenFor(federation.config, 0, 0);
     const send = (body: Record<string, unknown>) =>
       fetch(federation.url, {
         method: 'POST',
-        headers: { 'content-type': 'application/json' },
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
         body: JSON.stringify({
           ...body,
           extensions: { persistedQuery: { version: 1, sha256Hash } },

@@ -229,7 +229,7 @@ describe('fleet subgraph over HTTP against the real Cassandra node', () => {
     assert.equal(active.missionById, 1);
   });
 
-  it('when _entities is called with 50 robot representations, then one robotById batch reads each robot once', async () => {
+  it("when _entities is called with 50 robot representations, then one robotById batch reads each robot once and another organization's robots are null", async () => {
     const ids = [
       ...SEEDED_ROBOTS.slice(0, 20),
       ...Array.from({ length: 20 }, (_, r) => seedIds.robot(1, 1, r)),
@@ -240,18 +240,23 @@ describe('fleet subgraph over HTTP against the real Cassandra node', () => {
     }));
     assert.equal(representations.length, 50);
     const { result, robotById, robotReads } = await measure(() =>
-      fleet.request<{ _entities: { id: string; serial: string }[] }>(
+      fleet.request<{ _entities: ({ id: string; serial: string } | null)[] }>(
         'query($r: [_Any!]!) { _entities(representations: $r) { ... on Robot { id serial } } }',
         { r: representations },
       ),
     );
     assert.equal(result.body.errors, undefined);
+    // Organization 0's admin: its robots come back; organization 1's are null, like unknown ids.
     assert.deepEqual(
-      result.body.data?._entities.map((robot) => robot.id),
-      representations.map((r) => r.id),
+      result.body.data?._entities.map((robot) => robot?.id ?? null),
+      representations.map((r) => (SEEDED_ROBOTS.includes(r.id) ? r.id : null)),
     );
     assert.equal(robotById, 1);
-    assert.equal(robotReads, 40, 'the 10 repeated representations are not read twice');
+    assert.equal(
+      robotReads,
+      40,
+      'the 10 repeated representations are not read twice; hiding reads nothing more',
+    );
   });
 
   it('when a fleet is paged 25 at a time, then each robot is listed exactly once, and a status filter lists only that status', async () => {
@@ -295,7 +300,7 @@ describe('fleet subgraph over HTTP against the real Cassandra node', () => {
     assert.deepEqual(missing.body.data, { robot: null, fleet: null });
   });
 
-  it("when fleets is asked for, then the caller's organization's fleets come back, and none for anonymous callers", async () => {
+  it("when fleets is asked for, then the caller's organization's fleets come back, and anonymous callers are UNAUTHENTICATED", async () => {
     const { body } = await fleet.request<{
       fleets: { id: string; organization: { id: string } }[];
     }>('{ fleets { id organization { id } } }');
@@ -311,7 +316,8 @@ describe('fleet subgraph over HTTP against the real Cassandra node', () => {
         kind: 'anonymous',
       },
     );
-    assert.deepEqual(anonymous.body.data?.fleets, []);
+    assert.equal(anonymous.body.errors?.[0]?.extensions?.['code'], 'UNAUTHENTICATED');
+    assert.equal(anonymous.body.data, null);
   });
 
   it('when several users resolve operatedRobots, then one robotsByOperator batch and one robotById batch serve them', async () => {

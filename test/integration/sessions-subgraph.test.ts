@@ -6,7 +6,12 @@ import { seedIds, SCALES } from '../../scripts/seed-ids.js';
 import type { CassandraClient } from '../../subgraphs/shared/cassandra/client.js';
 import { sessionsSubgraph } from '../../subgraphs/sessions/subgraph.js';
 import { cassandraForTest } from '../support/stack.js';
-import { startSubgraph, type RunningSubgraph } from '../support/subgraphs.js';
+import {
+  AUTH_SERVICE,
+  ROUTER_SERVICE,
+  startSubgraph,
+  type RunningSubgraph,
+} from '../support/subgraphs.js';
 
 interface SessionFields {
   id: string;
@@ -58,9 +63,11 @@ describe('sessions subgraph over HTTP against the real Cassandra node', () => {
   });
 
   async function startSession(input: Record<string, unknown>): Promise<SessionFields> {
-    const { body } = await sessions.request<{ startSession: SessionFields }>(START, {
-      input: { organizationId: ORGANIZATION, ...input },
-    });
+    const { body } = await sessions.request<{ startSession: SessionFields }>(
+      START,
+      { input: { organizationId: ORGANIZATION, ...input } },
+      AUTH_SERVICE,
+    );
     assert.equal(body.errors, undefined, JSON.stringify(body.errors));
     return body.data!.startSession;
   }
@@ -92,7 +99,11 @@ describe('sessions subgraph over HTTP against the real Cassandra node', () => {
   async function validity(id: string) {
     const { body } = await sessions.request<{
       sessionValidity: { sessionId: string; active: boolean; reason: string | null };
-    }>('query($id: ID!) { sessionValidity(id: $id) { sessionId active reason } }', { id });
+    }>(
+      'query($id: ID!) { sessionValidity(id: $id) { sessionId active reason } }',
+      { id },
+      ROUTER_SERVICE,
+    );
     assert.equal(body.errors, undefined, JSON.stringify(body.errors));
     return body.data!.sessionValidity;
   }
@@ -115,7 +126,7 @@ describe('sessions subgraph over HTTP against the real Cassandra node', () => {
     return result.first();
   }
 
-  it('when _entities is called with 30 user representations asking for their sessions, then one sessionsByUser batch reads each user once', async () => {
+  it("when _entities is called with 30 user representations asking for their sessions, then one sessionsByUser batch reads each user once and other organizations' users show none", async () => {
     // Users 3.. of every organization: the well-known demo identities (users 0–2) are left to
     // tests that may sign them out.
     const ids: string[] = [];
@@ -142,12 +153,21 @@ describe('sessions subgraph over HTTP against the real Cassandra node', () => {
     for (const [index, user] of entities.entries()) {
       const o = Math.floor((index % ids.length) / 9);
       const u = 3 + ((index % ids.length) % 9);
-      assert.equal(user.activeSessionCount, SCALES.demo.sessionsPerUser, `user ${o}.${u}`);
+      // Organization 0's admin sees its users' sessions; another organization's users look
+      // like unknown ones: no sessions.
+      const visible = o === 0;
+      assert.equal(
+        user.activeSessionCount,
+        visible ? SCALES.demo.sessionsPerUser : 0,
+        `user ${o}.${u}`,
+      );
       assert.deepEqual(
         user.sessions.nodes.map((session) => session.id).sort(),
-        Array.from({ length: SCALES.demo.sessionsPerUser }, (_, s) =>
-          seedIds.session(o, u, s),
-        ).sort(),
+        visible
+          ? Array.from({ length: SCALES.demo.sessionsPerUser }, (_, s) =>
+              seedIds.session(o, u, s),
+            ).sort()
+          : [],
       );
     }
     assert.equal(
@@ -374,7 +394,8 @@ describe('sessions subgraph over HTTP against the real Cassandra node', () => {
       ],
     ];
     for (const [query, message] of cases) {
-      const { body } = await sessions.request(query);
+      // As a service, which every field here admits: arguments are what is tested.
+      const { body } = await sessions.request(query, {}, AUTH_SERVICE);
       assert.equal(body.errors?.[0]?.extensions?.['code'], 'BAD_USER_INPUT', query);
       assert.match(body.errors![0]!.message, message, query);
     }
@@ -424,9 +445,11 @@ describe('sessions subgraph over HTTP against the real Cassandra node', () => {
         { prepare: true, logged: false },
       );
     }
-    const { body } = await sessions.request(START, {
-      input: { userId, organizationId: ORGANIZATION },
-    });
+    const { body } = await sessions.request(
+      START,
+      { input: { userId, organizationId: ORGANIZATION } },
+      AUTH_SERVICE,
+    );
     assert.equal(body.errors?.[0]?.extensions?.['code'], 'CONFLICT');
     assert.equal((await rowsOfUser(userId)).length, 500);
   });

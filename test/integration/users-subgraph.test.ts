@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { seedIds, SCALES } from '../../scripts/seed-ids.js';
 import type { CassandraClient } from '../../subgraphs/shared/cassandra/client.js';
+import type { Identity } from '../../subgraphs/shared/identity.js';
 import { usersSubgraph } from '../../subgraphs/users/subgraph.js';
 import { cassandraForTest } from '../support/stack.js';
 import { ADMIN_OF_ORG0, startSubgraph, type RunningSubgraph } from '../support/subgraphs.js';
@@ -38,7 +39,7 @@ describe('users subgraph over HTTP against the real Cassandra node', () => {
     assert.equal(body.data?.me.organization.name, 'Acme Robotics');
   });
 
-  it('when _entities is called with 30 user representations, then one DataLoader batch reads them', async () => {
+  it("when _entities is called with 30 user representations, then one DataLoader batch reads them and another organization's users are null", async () => {
     const ids = Array.from({ length: 12 }, (_, u) => seedIds.user(0, u)).concat(
       Array.from({ length: 12 }, (_, u) => seedIds.user(1, u)),
     );
@@ -49,21 +50,24 @@ describe('users subgraph over HTTP against the real Cassandra node', () => {
     const selectsBefore = await users.metric('fleetgraph_cassandra_statements_total', {
       table: 'users_by_id',
     });
-    const { body } = await users.request<{ _entities: { id: string; email: string }[] }>(
+    const { body } = await users.request<{ _entities: ({ id: string; email: string } | null)[] }>(
       'query($r: [_Any!]!) { _entities(representations: $r) { ... on User { id email } } }',
       { r: representations },
     );
     assert.equal(body.errors, undefined);
+    // Organization 0's admin: its own users come back; organization 1's are null, like unknown ids.
+    const sameOrganization = new Set(ids.slice(0, 12));
     assert.deepEqual(
-      body.data?._entities.map((u) => u.id),
-      representations.map((r) => r.id),
+      body.data?._entities.map((u) => u?.id ?? null),
+      representations.map((r) => (sameOrganization.has(r.id) ? r.id : null)),
     );
     assert.equal(
       (await users.metric('fleetgraph_dataloader_batches_total', { loader: 'userById' })) -
         batchesBefore,
       1,
     );
-    // 24 distinct keys: the 6 repeated representations are not read twice.
+    // 24 distinct keys: the 6 repeated representations are not read twice, and hiding
+    // organization 1's users reads nothing more.
     assert.equal(
       (await users.metric('fleetgraph_cassandra_statements_total', { table: 'users_by_id' })) -
         selectsBefore,
@@ -111,12 +115,20 @@ describe('users subgraph over HTTP against the real Cassandra node', () => {
     const cursor = first.body.data!.organization.users.pageInfo.endCursor;
     const query =
       'query($id: ID!, $after: String) { organization(id: $id) { users(first: 2, after: $after) { nodes { id } } } }';
-    for (const [id, after] of [
-      [seedIds.organization(1), cursor],
-      [seedIds.organization(0), `${cursor.slice(0, -3)}abc`],
-      [seedIds.organization(0), 'not-a-cursor'],
+    // Replayed on organization 1 by its own admin (organization 0's admin cannot see it).
+    const adminOfOrg1: Identity = {
+      kind: 'user',
+      userId: seedIds.user(1, 0),
+      organizationId: seedIds.organization(1),
+      roles: ['admin', 'operator', 'viewer'],
+      sessionId: null,
+    };
+    for (const [id, after, identity] of [
+      [seedIds.organization(1), cursor, adminOfOrg1],
+      [seedIds.organization(0), `${cursor.slice(0, -3)}abc`, ADMIN_OF_ORG0],
+      [seedIds.organization(0), 'not-a-cursor', ADMIN_OF_ORG0],
     ] as const) {
-      const { body } = await users.request(query, { id, after });
+      const { body } = await users.request(query, { id, after }, identity);
       assert.equal(body.errors?.[0]?.extensions?.['code'], 'BAD_USER_INPUT');
       assert.match(body.errors![0]!.message, /^Argument "after" is not a valid cursor/);
     }

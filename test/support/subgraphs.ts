@@ -89,3 +89,9 @@ export const ADMIN_OF_ORG0: Identity = {
   roles: ['admin', 'operator', 'viewer'],
   sessionId: seedIds.session(0, 0, 0),
 };
+
+/** The auth service, which starts sessions on sign-in (sessions' startSession is service-only). */
+export const AUTH_SERVICE: Identity = { kind: 'service', service: 'auth' };
+
+/** The router's own identity for its session revocation check (sessionValidity). */
+export const ROUTER_SERVICE: Identity = { kind: 'service', service: 'router' };
