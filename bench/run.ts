@@ -78,6 +78,8 @@ const RESULTS_DIR = join(REPO_ROOT, 'bench/results');
 const settings = {
   duration: Number(process.env.BENCH_DURATION ?? 3),
   warmup: Number(process.env.BENCH_WARMUP ?? 1),
+  /** Seconds of load per scenario before any target is measured (BENCH_DATA_WARMUP). */
+  dataWarmup: Number(process.env.BENCH_DATA_WARMUP ?? 5),
   connections: (process.env.BENCH_CONNECTIONS ?? '1,16,64').split(',').map(Number),
   seed: (process.env.BENCH_SEED ?? 'large') as SeedScale,
   keyspace: process.env.BENCH_KEYSPACE ?? 'fleetgraph_bench',
@@ -381,6 +383,17 @@ async function runScenario(
   } catch (error) {
     failures.push((error as Error).message);
     return { ...scenario, responseBytes, sampleChecks, runs, failures };
+  }
+  // Data warm-up (not recorded): the targets run one after another, so without it the first
+  // one measured pays for a cold Cassandra (page cache, key cache) and the later ones do not.
+  const first = scenario.targets.map((t) => endpoints[t]).find((e) => e !== undefined);
+  if (first && settings.dataWarmup > 0) {
+    await runLoad({
+      url: `${first.service.baseUrl}/graphql`,
+      connections: 16,
+      seconds: settings.dataWarmup,
+      sources: scenario.sources,
+    }).catch(() => undefined);
   }
   for (const target of scenario.targets) {
     const endpoint = endpoints[target];
