@@ -13,7 +13,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ApolloGateway } from '@apollo/gateway';
-import { ApolloServer, HeaderMap, type ApolloServerPlugin } from '@apollo/server';
+import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloArmor } from '@escape.tech/graphql-armor';
 import type { GraphQLFormattedError } from 'graphql';
@@ -24,6 +24,13 @@ import { ErrorCode, EXPECTED_CODES } from '../subgraphs/shared/errors.js';
 import { REQUEST_ID_HEADER, type Identity } from '../subgraphs/shared/identity.js';
 import type { Logger } from '../subgraphs/shared/logger.js';
 import type { RedisClient } from '../subgraphs/shared/redis/client.js';
+import {
+  headerMapOf,
+  isClientHangUp,
+  MAX_BODY_BYTES,
+  readBody,
+  sendJson,
+} from '../subgraphs/shared/http.js';
 import { StartupError } from '../subgraphs/shared/startup.js';
 import { ApiKeyStore } from './auth/apiKeys.js';
 import { Authenticator } from './auth/authenticate.js';
@@ -43,7 +50,6 @@ import {
 import { ResponseCache, scopeKey, type CachedResponse } from './cache/responseCache.js';
 import { subgraphUrlsOf, supergraphFromFile } from './supergraph.js';
 
-const MAX_BODY_BYTES = 4_000_000;
 /** Error codes Apollo Server and graphql-armor produce for bad requests; safe to show. */
 const REQUEST_ERROR_CODES = new Set([
   'GRAPHQL_PARSE_FAILED',
@@ -202,7 +208,7 @@ export async function createRouter(
   const httpServer = createServer((req, res) => {
     handle(req, res).catch((error: unknown) => {
       // A client that hangs up mid-request is not a server error.
-      if ((error as NodeJS.ErrnoException).code === 'ECONNRESET' || req.destroyed) {
+      if (isClientHangUp(error, req)) {
         logger.debug({ err: error }, 'client closed the connection');
         res.destroy();
         return;
@@ -235,10 +241,7 @@ export async function createRouter(
     res.once('close', () => inFlight.delete(res));
     const requestId = String(req.headers[REQUEST_ID_HEADER] ?? randomUUID());
     res.setHeader(REQUEST_ID_HEADER, requestId);
-    const headers = new HeaderMap();
-    for (const [key, value] of Object.entries(req.headers)) {
-      if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(', ') : value);
-    }
+    const headers = headerMapOf(req);
 
     const auth = await authenticator.authenticate(headers, req.socket.remoteAddress ?? 'unknown');
     if (!auth.ok) {
@@ -384,10 +387,7 @@ export async function createRouter(
    * Allowed to admins (JWT with the admin role) and to the router's own services.
    */
   async function invalidate(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const headers = new HeaderMap();
-    for (const [key, value] of Object.entries(req.headers)) {
-      if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(', ') : value);
-    }
+    const headers = headerMapOf(req);
     const auth = await authenticator.authenticate(headers, req.socket.remoteAddress ?? 'unknown');
     if (!auth.ok) return sendErrors(res, 401, auth.message, ErrorCode.UNAUTHENTICATED);
     const isAdmin = auth.identity.kind === 'user' && auth.identity.roles.includes('admin');
@@ -597,24 +597,8 @@ function safeJson(text: string): unknown {
   }
 }
 
-function sendJson(res: ServerResponse, status: number, payload: unknown): void {
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8' });
-  res.end(JSON.stringify(payload));
-}
-
 /** A GraphQL-over-HTTP error response (no data: the request was refused before execution). */
 function sendErrors(res: ServerResponse, status: number, message: string, code: string): void {
   res.writeHead(status, { 'content-type': 'application/graphql-response+json; charset=utf-8' });
   res.end(JSON.stringify({ errors: [{ message, extensions: { code } }] }));
-}
-
-async function readBody(req: IncomingMessage): Promise<string | null> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > MAX_BODY_BYTES) return null;
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks).toString('utf8');
 }

@@ -12,7 +12,7 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { ApolloServer, HeaderMap, type ApolloServerPlugin } from '@apollo/server';
+import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/resolverMap.js';
@@ -27,6 +27,7 @@ import { REQUEST_ID_HEADER, verifyIdentity, type Identity } from './identity.js'
 import type { Logger } from './logger.js';
 import { setLoaderMode } from './loaders.js';
 import { createSubgraphMetrics, type SubgraphMetrics } from './metrics.js';
+import { headerMapOf, isClientHangUp, readBody, sendJson } from './http.js';
 import { StartupError } from './startup.js';
 
 /** What every subgraph's context starts from. */
@@ -60,9 +61,6 @@ export interface SubgraphServer {
   listen(port: number, host: string): Promise<string>;
   close(): Promise<void>;
 }
-
-// 4 MB: a reportTelemetry call carries up to 10,000 samples (~1.5 MB of JSON).
-const MAX_BODY_BYTES = 4_000_000;
 
 export async function createSubgraphServer<TContext extends BaseContext>(
   definition: SubgraphDefinition<TContext>,
@@ -122,7 +120,7 @@ export async function createSubgraphServer<TContext extends BaseContext>(
   const httpServer = createServer((req, res) => {
     handle(req, res).catch((error: unknown) => {
       // A client that hangs up mid-request is not a server error.
-      if ((error as NodeJS.ErrnoException).code === 'ECONNRESET' || req.destroyed) {
+      if (isClientHangUp(error, req)) {
         res.destroy();
         return;
       }
@@ -152,10 +150,7 @@ export async function createSubgraphServer<TContext extends BaseContext>(
     }
     if (url.pathname !== '/graphql') return sendJson(res, 404, { error: 'not found' });
 
-    const headers = new HeaderMap();
-    for (const [key, value] of Object.entries(req.headers)) {
-      if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(', ') : value);
-    }
+    const headers = headerMapOf(req);
     const verified = verifyIdentity(headers, config.identitySigningSecret);
     if (!verified.ok) {
       metrics.resolverErrors.inc({ code: ErrorCode.UNAUTHENTICATED });
@@ -277,20 +272,4 @@ function formatSubgraphError(
     ...(formatted.locations ? { locations: formatted.locations } : {}),
     extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR },
   };
-}
-
-function sendJson(res: ServerResponse, status: number, payload: unknown): void {
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8' });
-  res.end(JSON.stringify(payload));
-}
-
-async function readBody(req: IncomingMessage): Promise<string | null> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > MAX_BODY_BYTES) return null;
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks).toString('utf8');
 }

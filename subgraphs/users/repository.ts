@@ -4,7 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type cassandra from 'cassandra-driver';
-import { BUCKET_COUNT, bucketOf } from '../shared/cassandra/buckets.js';
+import { ALL_BUCKETS, bucketOf } from '../shared/cassandra/buckets.js';
 import type { Db } from '../shared/cassandra/db.js';
 import { pageAcrossBuckets, type CursorCodec, type Page } from '../shared/cassandra/pagination.js';
 import { conflict } from '../shared/errors.js';
@@ -31,7 +31,6 @@ const SELECT_USER =
   'SELECT user_id, organization_id, email, display_name, roles, created_at FROM users_by_id WHERE user_id = ?';
 const SELECT_USERS_OF_ORGANIZATION =
   'SELECT user_id FROM users_by_organization WHERE organization_id = ? AND bucket = ?';
-const BUCKETS = Array.from({ length: BUCKET_COUNT }, (_, i) => i);
 
 function toOrganization(row: cassandra.types.Row): OrganizationModel {
   return { id: String(row['organization_id']), name: row['name'], createdAt: row['created_at'] };
@@ -48,27 +47,11 @@ function toUser(row: cassandra.types.Row): UserModel {
   };
 }
 
-/** One single-partition read per key, run concurrently; one result per key, in key order. */
-async function readEach<M>(
-  db: Db,
-  cql: string,
-  ids: readonly string[],
-  map: (row: cassandra.types.Row) => M,
-) {
-  const results = await db.executeEach(
-    cql,
-    ids.map((id) => [id]),
-  );
-  return results.map((result) =>
-    result instanceof Error ? result : result.first() ? map(result.first()) : null,
-  );
-}
-
 export const usersRepository = {
   organizationsById: (db: Db, ids: readonly string[]) =>
-    readEach(db, SELECT_ORGANIZATION, ids, toOrganization),
+    db.readEach(SELECT_ORGANIZATION, ids, toOrganization),
 
-  usersById: (db: Db, ids: readonly string[]) => readEach(db, SELECT_USER, ids, toUser),
+  usersById: (db: Db, ids: readonly string[]) => db.readEach(SELECT_USER, ids, toUser),
 
   /** One page of an organization's user ids, walking its 16 buckets. */
   async userIdsOfOrganization(
@@ -83,7 +66,7 @@ export const usersRepository = {
       codec,
       fingerprint: `organization-users:${organizationId}`,
       cql: SELECT_USERS_OF_ORGANIZATION,
-      buckets: BUCKETS,
+      buckets: ALL_BUCKETS,
       paramsFor: (bucket) => [organizationId, bucket],
       first,
       after,

@@ -1,28 +1,11 @@
-/** Helpers the fleet repositories share: per-key reads, value mapping, bounded concurrency. */
+/** Helpers the fleet repositories share: value mapping, bounded concurrency. */
 import cassandra from 'cassandra-driver';
-import type { Db } from '../../shared/cassandra/db.js';
 
 /** The GraphQL enums' values, stored as they are in the `status` text columns. */
 export type RobotStatus = 'IDLE' | 'ACTIVE' | 'CHARGING' | 'ERROR' | 'OFFLINE' | 'MAINTENANCE';
 export type MissionStatus = 'PENDING' | 'IN_PROGRESS' | 'COMPLETED' | 'FAILED' | 'CANCELLED';
 /** How a mission may end (completeMission's `outcome`). */
 export type MissionOutcome = Extract<MissionStatus, 'COMPLETED' | 'FAILED' | 'CANCELLED'>;
-
-/** One single-partition read per key, run concurrently; one result per key, in key order. */
-export async function readEach<M>(
-  db: Db,
-  cql: string,
-  ids: readonly string[],
-  map: (row: cassandra.types.Row) => M,
-): Promise<(M | null | Error)[]> {
-  const results = await db.executeEach(
-    cql,
-    ids.map((id) => [id]),
-  );
-  return results.map((result) =>
-    result instanceof Error ? result : result.first() ? map(result.first()) : null,
-  );
-}
 
 /**
  * A `float` column as the number that was written: the driver widens float32 to float64, so

@@ -1,13 +1,13 @@
 /** Fleets: by id, per organization, and the paged robot ids of one fleet. */
 import type cassandra from 'cassandra-driver';
-import { BUCKET_COUNT } from '../../shared/cassandra/buckets.js';
+import { ALL_BUCKETS } from '../../shared/cassandra/buckets.js';
 import type { Db } from '../../shared/cassandra/db.js';
 import {
   pageAcrossBuckets,
   type CursorCodec,
   type Page,
 } from '../../shared/cassandra/pagination.js';
-import { readEach, type RobotStatus } from './common.js';
+import type { RobotStatus } from './common.js';
 
 export interface FleetModel {
   readonly id: string;
@@ -26,7 +26,6 @@ const SELECT_ROBOTS_OF_FLEET =
   'SELECT robot_id FROM robots_by_fleet WHERE fleet_id = ? AND bucket = ?';
 const SELECT_ROBOTS_OF_FLEET_IN_STATUS =
   'SELECT robot_id FROM robots_by_fleet_status WHERE fleet_id = ? AND status = ? AND bucket = ?';
-const BUCKETS = Array.from({ length: BUCKET_COUNT }, (_, i) => i);
 
 function toFleet(row: cassandra.types.Row): FleetModel {
   return {
@@ -40,7 +39,7 @@ function toFleet(row: cassandra.types.Row): FleetModel {
 }
 
 export const fleetsRepository = {
-  fleetsById: (db: Db, ids: readonly string[]) => readEach(db, SELECT_FLEET, ids, toFleet),
+  fleetsById: (db: Db, ids: readonly string[]) => db.readEach(SELECT_FLEET, ids, toFleet),
 
   /** The fleet ids of each organization (one small partition each), in key order. */
   async fleetIdsByOrganization(
@@ -70,7 +69,7 @@ export const fleetsRepository = {
       codec,
       fingerprint: `fleet-robots:${fleetId}:${status ?? 'all'}`,
       cql: status ? SELECT_ROBOTS_OF_FLEET_IN_STATUS : SELECT_ROBOTS_OF_FLEET,
-      buckets: BUCKETS,
+      buckets: ALL_BUCKETS,
       paramsFor: (bucket) => (status ? [fleetId, status, bucket] : [fleetId, bucket]),
       first,
       after,

@@ -6,13 +6,7 @@ import {
   type CursorCodec,
   type Page,
 } from '../../shared/cassandra/pagination.js';
-import {
-  fromUuid,
-  isTimeUuid,
-  readEach,
-  type MissionOutcome,
-  type MissionStatus,
-} from './common.js';
+import { fromUuid, isTimeUuid, type MissionOutcome, type MissionStatus } from './common.js';
 
 export interface MissionModel {
   readonly id: string;
@@ -58,7 +52,7 @@ export const missionsRepository = {
   /** Missions by id, in key order. An id that is not a timeuuid cannot exist and is not read. */
   async missionsById(db: Db, ids: readonly string[]): Promise<(MissionModel | null | Error)[]> {
     const readable = ids.filter(isTimeUuid);
-    const found = await readEach(db, SELECT_MISSION, readable, toMission);
+    const found = await db.readEach(SELECT_MISSION, readable, toMission);
     const byId = new Map(readable.map((id, i) => [id, found[i] ?? null]));
     return ids.map((id) => byId.get(id) ?? null);
   },

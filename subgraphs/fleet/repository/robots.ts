@@ -5,7 +5,7 @@ import { bucketOf } from '../../shared/cassandra/buckets.js';
 import type { Db } from '../../shared/cassandra/db.js';
 import { alignToKeys } from '../../shared/loaders.js';
 import { conflict } from '../../shared/errors.js';
-import { fromFloat, fromUuid, orUnset, readEach, type RobotStatus } from './common.js';
+import { fromFloat, fromUuid, orUnset, type RobotStatus } from './common.js';
 
 export interface RobotModel {
   readonly id: string;
@@ -56,7 +56,7 @@ function toRobot(row: cassandra.types.Row): RobotModel {
 
 /** One single-partition statement per key (executeConcurrent, token-aware). */
 function robotsByIdEach(db: Db, ids: readonly string[]) {
-  return readEach(db, SELECT_ROBOT, ids, toRobot);
+  return db.readEach(SELECT_ROBOT, ids, toRobot);
 }
 
 /**

@@ -8,6 +8,9 @@
  */
 export const BUCKET_COUNT = 16;
 
+/** Every bucket, in the order pages walk them. */
+export const ALL_BUCKETS: readonly number[] = Array.from({ length: BUCKET_COUNT }, (_, i) => i);
+
 export function bucketOf(id: string): number {
   return Number.parseInt(id.slice(0, 2), 16) % BUCKET_COUNT;
 }

@@ -82,6 +82,24 @@ export class Db {
   }
 
   /**
+   * By-key reads for a DataLoader batch: one single-partition statement per key (executeEach)
+   * mapped to a model; one value, `null` (no row) or `Error` per key, in key order.
+   */
+  async readEach<M>(
+    cql: string,
+    keys: readonly string[],
+    map: (row: cassandra.types.Row) => M,
+  ): Promise<(M | null | Error)[]> {
+    const results = await this.executeEach(
+      cql,
+      keys.map((key) => [key]),
+    );
+    return results.map((result) =>
+      result instanceof Error ? result : result.first() ? map(result.first()) : null,
+    );
+  }
+
+  /**
    * A logged batch: atomic across the denormalised tables of one entity (e.g. robots_by_id and
    * robots_by_fleet_status on a status change). For atomicity, never for speed.
    */
