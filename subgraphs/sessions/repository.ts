@@ -58,8 +58,8 @@ const SESSION_COLUMNS =
 const USER_SESSION_COLUMNS =
   'user_id, created_at, session_id, expires_at, last_seen_at, client_name, user_agent, ip_address, revoked_at';
 
-const SELECT_SESSION = `SELECT ${SESSION_COLUMNS} FROM sessions_by_id WHERE session_id = ?`;
-const SELECT_SESSIONS_OF_USER = `SELECT ${USER_SESSION_COLUMNS} FROM sessions_by_user WHERE user_id = ? LIMIT ${SESSIONS_READ_LIMIT}`;
+const SELECT_SESSION = `SELECT ${SESSION_COLUMNS} FROM sessions_by_id WHERE session_id IN ?`;
+const SELECT_SESSIONS_OF_USER = `SELECT ${USER_SESSION_COLUMNS} FROM sessions_by_user WHERE user_id IN ? PER PARTITION LIMIT ${SESSIONS_READ_LIMIT}`;
 const INSERT_SESSION = `INSERT INTO sessions_by_id (${SESSION_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) USING TTL ?`;
 const INSERT_USER_SESSION = `INSERT INTO sessions_by_user (${USER_SESSION_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) USING TTL ?`;
 
@@ -170,30 +170,21 @@ function batchGroups(sessions: readonly SessionModel[], maxSessions: number): Se
 }
 
 export const sessionsRepository = {
-  /** One sessions_by_id partition read per id; null for unknown (or expired away) ids. */
+  /** Sessions by id (IN, Db.readOneIn); null for unknown (or expired away) ids. */
   async sessionsById(db: Db, ids: readonly string[]): Promise<(SessionModel | null | Error)[]> {
-    const results = await db.executeEach(
-      SELECT_SESSION,
-      ids.map((id) => [id]),
-    );
-    return results.map((result) => {
-      if (result instanceof Error) return result;
-      const row = result.first();
-      return row ? toSession(row) : null;
-    });
+    return db.readOneIn(SELECT_SESSION, ids, (row) => String(row['session_id']), toSession);
   },
 
   /**
-   * One sessions_by_user partition read per user (newest first, at most
+   * Each user's sessions_by_user partition (IN, Db.readIn; newest first, at most
    * {@link SESSIONS_READ_LIMIT} rows); a user without sessions gets an empty list.
    */
   async sessionsOfUsers(db: Db, userIds: readonly string[]): Promise<(SessionModel[] | Error)[]> {
-    const results = await db.executeEach(
+    return db.readIn(
       SELECT_SESSIONS_OF_USER,
-      userIds.map((id) => [id]),
-    );
-    return results.map((result) =>
-      result instanceof Error ? result : result.rows.map((row) => toSession(row)),
+      userIds,
+      (row) => String(row['user_id']),
+      (row) => toSession(row),
     );
   },
 

@@ -8,6 +8,11 @@ export interface SubgraphMetrics {
   readonly registry: Registry;
   /** Statements sent to Cassandra, by table and kind (select, insert, update, delete, batch). */
   readonly cassandraStatements: Counter<'table' | 'kind'>;
+  /**
+   * Partitions read, by table: one per key of a by-key read (an `IN` statement reads many), so
+   * tests can prove that each key was read once whatever the statements that read it.
+   */
+  readonly cassandraPartitionsRead: Counter<'table'>;
   /** DataLoader batch function calls, by loader. */
   readonly loaderBatches: Counter<'loader'>;
   /** Keys per DataLoader batch, by loader. */
@@ -31,6 +36,12 @@ export function createSubgraphMetrics(
       name: 'fleetgraph_cassandra_statements_total',
       help: 'CQL statements executed, by table and kind',
       labelNames: ['table', 'kind'],
+      registers: [registry],
+    }),
+    cassandraPartitionsRead: new Counter({
+      name: 'fleetgraph_cassandra_partitions_read_total',
+      help: 'Cassandra partitions read by key, by table (an IN statement reads several)',
+      labelNames: ['table'],
       registers: [registry],
     }),
     loaderBatches: new Counter({

@@ -6,7 +6,11 @@ import { randomUUID } from 'node:crypto';
 import type cassandra from 'cassandra-driver';
 import { ALL_BUCKETS, bucketOf } from '../shared/cassandra/buckets.js';
 import type { Db } from '../shared/cassandra/db.js';
-import { pageAcrossBuckets, type CursorCodec, type Page } from '../shared/cassandra/pagination.js';
+import {
+  pageBucketsTogether,
+  type CursorCodec,
+  type Page,
+} from '../shared/cassandra/pagination.js';
 import { conflict } from '../shared/errors.js';
 import type { Role } from '../shared/identity.js';
 
@@ -26,11 +30,11 @@ export interface UserModel {
 }
 
 const SELECT_ORGANIZATION =
-  'SELECT organization_id, name, created_at FROM organizations WHERE organization_id = ?';
+  'SELECT organization_id, name, created_at FROM organizations WHERE organization_id IN ?';
 const SELECT_USER =
-  'SELECT user_id, organization_id, email, display_name, roles, created_at FROM users_by_id WHERE user_id = ?';
+  'SELECT user_id, organization_id, email, display_name, roles, created_at FROM users_by_id WHERE user_id IN ?';
 const SELECT_USERS_OF_ORGANIZATION =
-  'SELECT user_id FROM users_by_organization WHERE organization_id = ? AND bucket = ?';
+  'SELECT user_id FROM users_by_organization WHERE organization_id = ? AND bucket IN ?';
 
 function toOrganization(row: cassandra.types.Row): OrganizationModel {
   return { id: String(row['organization_id']), name: row['name'], createdAt: row['created_at'] };
@@ -49,9 +53,10 @@ function toUser(row: cassandra.types.Row): UserModel {
 
 export const usersRepository = {
   organizationsById: (db: Db, ids: readonly string[]) =>
-    db.readEach(SELECT_ORGANIZATION, ids, toOrganization),
+    db.readOneIn(SELECT_ORGANIZATION, ids, (row) => String(row['organization_id']), toOrganization),
 
-  usersById: (db: Db, ids: readonly string[]) => db.readEach(SELECT_USER, ids, toUser),
+  usersById: (db: Db, ids: readonly string[]) =>
+    db.readOneIn(SELECT_USER, ids, (row) => String(row['user_id']), toUser),
 
   /** One page of an organization's user ids, walking its 16 buckets. */
   async userIdsOfOrganization(
@@ -61,13 +66,13 @@ export const usersRepository = {
     first: number,
     after: string | null | undefined,
   ): Promise<Page<string>> {
-    const page = await pageAcrossBuckets({
+    const page = await pageBucketsTogether({
       db,
       codec,
       fingerprint: `organization-users:${organizationId}`,
       cql: SELECT_USERS_OF_ORGANIZATION,
       buckets: ALL_BUCKETS,
-      paramsFor: (bucket) => [organizationId, bucket],
+      paramsFor: (buckets) => [organizationId, buckets],
       first,
       after,
     });

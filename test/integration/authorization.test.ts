@@ -42,7 +42,7 @@ async function counted<T>(
       await Promise.all(
         tables.map(async (table) => [
           table,
-          await subgraph.metric('fleetgraph_cassandra_statements_total', { table }),
+          await subgraph.metric('fleetgraph_cassandra_partitions_read_total', { table }),
         ]),
       ),
     ),

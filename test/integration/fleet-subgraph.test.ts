@@ -74,7 +74,7 @@ describe('fleet subgraph over HTTP against the real Cassandra node', () => {
   const cql = (query: string, params: unknown[] = []) =>
     cassandra.execute(query, params, { prepare: true });
 
-  /** Counter deltas of one request: DataLoader batches and robots_by_id statements. */
+  /** Counter deltas of one request: DataLoader batches and robots_by_id partitions read. */
   async function measure<T>(run: () => Promise<T>) {
     const read = async () => ({
       robotById: await fleet.metric('fleetgraph_dataloader_batches_total', { loader: 'robotById' }),
@@ -84,7 +84,7 @@ describe('fleet subgraph over HTTP against the real Cassandra node', () => {
       robotsByOperator: await fleet.metric('fleetgraph_dataloader_batches_total', {
         loader: 'robotsByOperator',
       }),
-      robotReads: await fleet.metric('fleetgraph_cassandra_statements_total', {
+      robotReads: await fleet.metric('fleetgraph_cassandra_partitions_read_total', {
         table: 'robots_by_id',
       }),
     });

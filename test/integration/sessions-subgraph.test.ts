@@ -138,7 +138,7 @@ describe('sessions subgraph over HTTP against the real Cassandra node', () => {
     const batchesBefore = await sessions.metric('fleetgraph_dataloader_batches_total', {
       loader: 'sessionsByUser',
     });
-    const readsBefore = await sessions.metric('fleetgraph_cassandra_statements_total', {
+    const readsBefore = await sessions.metric('fleetgraph_cassandra_partitions_read_total', {
       table: 'sessions_by_user',
     });
     const { body } = await sessions.request<{ _entities: UserSessions[] }>(USER_SESSIONS, {
@@ -178,7 +178,7 @@ describe('sessions subgraph over HTTP against the real Cassandra node', () => {
     );
     // 27 distinct users, each read once for both fields; the 3 repeats are not read again.
     assert.equal(
-      (await sessions.metric('fleetgraph_cassandra_statements_total', {
+      (await sessions.metric('fleetgraph_cassandra_partitions_read_total', {
         table: 'sessions_by_user',
       })) - readsBefore,
       ids.length,

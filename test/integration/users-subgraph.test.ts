@@ -47,7 +47,7 @@ describe('users subgraph over HTTP against the real Cassandra node', () => {
     const batchesBefore = await users.metric('fleetgraph_dataloader_batches_total', {
       loader: 'userById',
     });
-    const selectsBefore = await users.metric('fleetgraph_cassandra_statements_total', {
+    const selectsBefore = await users.metric('fleetgraph_cassandra_partitions_read_total', {
       table: 'users_by_id',
     });
     const { body } = await users.request<{ _entities: ({ id: string; email: string } | null)[] }>(
@@ -69,7 +69,7 @@ describe('users subgraph over HTTP against the real Cassandra node', () => {
     // 24 distinct keys: the 6 repeated representations are not read twice, and hiding
     // organization 1's users reads nothing more.
     assert.equal(
-      (await users.metric('fleetgraph_cassandra_statements_total', { table: 'users_by_id' })) -
+      (await users.metric('fleetgraph_cassandra_partitions_read_total', { table: 'users_by_id' })) -
         selectsBefore,
       24,
     );

@@ -3,7 +3,7 @@ import type cassandra from 'cassandra-driver';
 import { ALL_BUCKETS } from '../../shared/cassandra/buckets.js';
 import type { Db } from '../../shared/cassandra/db.js';
 import {
-  pageAcrossBuckets,
+  pageBucketsTogether,
   type CursorCodec,
   type Page,
 } from '../../shared/cassandra/pagination.js';
@@ -19,13 +19,13 @@ export interface FleetModel {
 }
 
 const SELECT_FLEET =
-  'SELECT fleet_id, organization_id, name, site, timezone, created_at FROM fleets_by_id WHERE fleet_id = ?';
+  'SELECT fleet_id, organization_id, name, site, timezone, created_at FROM fleets_by_id WHERE fleet_id IN ?';
 const SELECT_FLEET_IDS_OF_ORGANIZATION =
-  'SELECT fleet_id FROM fleets_by_organization WHERE organization_id = ?';
+  'SELECT organization_id, fleet_id FROM fleets_by_organization WHERE organization_id IN ?';
 const SELECT_ROBOTS_OF_FLEET =
-  'SELECT robot_id FROM robots_by_fleet WHERE fleet_id = ? AND bucket = ?';
+  'SELECT robot_id FROM robots_by_fleet WHERE fleet_id = ? AND bucket IN ?';
 const SELECT_ROBOTS_OF_FLEET_IN_STATUS =
-  'SELECT robot_id FROM robots_by_fleet_status WHERE fleet_id = ? AND status = ? AND bucket = ?';
+  'SELECT robot_id FROM robots_by_fleet_status WHERE fleet_id = ? AND status = ? AND bucket IN ?';
 
 function toFleet(row: cassandra.types.Row): FleetModel {
   return {
@@ -39,23 +39,23 @@ function toFleet(row: cassandra.types.Row): FleetModel {
 }
 
 export const fleetsRepository = {
-  fleetsById: (db: Db, ids: readonly string[]) => db.readEach(SELECT_FLEET, ids, toFleet),
+  fleetsById: (db: Db, ids: readonly string[]) =>
+    db.readOneIn(SELECT_FLEET, ids, (row) => String(row['fleet_id']), toFleet),
 
   /** The fleet ids of each organization (one small partition each), in key order. */
   async fleetIdsByOrganization(
     db: Db,
     organizationIds: readonly string[],
   ): Promise<(string[] | Error)[]> {
-    const results = await db.executeEach(
+    return db.readIn(
       SELECT_FLEET_IDS_OF_ORGANIZATION,
-      organizationIds.map((id) => [id]),
-    );
-    return results.map((result) =>
-      result instanceof Error ? result : result.rows.map((row) => String(row['fleet_id'])),
+      organizationIds,
+      (row) => String(row['organization_id']),
+      (row) => String(row['fleet_id']),
     );
   },
 
-  /** One page of a fleet's robot ids (optionally of one status), walking its 16 buckets. */
+  /** One page of a fleet's robot ids (optionally of one status), its 16 buckets read together. */
   async robotIdsOfFleet(
     db: Db,
     codec: CursorCodec,
@@ -64,13 +64,13 @@ export const fleetsRepository = {
     first: number,
     after: string | null | undefined,
   ): Promise<Page<string>> {
-    const page = await pageAcrossBuckets({
+    const page = await pageBucketsTogether({
       db,
       codec,
       fingerprint: `fleet-robots:${fleetId}:${status ?? 'all'}`,
       cql: status ? SELECT_ROBOTS_OF_FLEET_IN_STATUS : SELECT_ROBOTS_OF_FLEET,
       buckets: ALL_BUCKETS,
-      paramsFor: (bucket) => (status ? [fleetId, status, bucket] : [fleetId, bucket]),
+      paramsFor: (buckets) => (status ? [fleetId, status, buckets] : [fleetId, buckets]),
       first,
       after,
     });

@@ -20,7 +20,7 @@ export interface MissionModel {
 }
 
 const SELECT_MISSION =
-  'SELECT mission_id, robot_id, organization_id, status, created_by, created_at, completed_at, steps FROM missions_by_id WHERE mission_id = ?';
+  'SELECT mission_id, robot_id, organization_id, status, created_by, created_at, completed_at, steps FROM missions_by_id WHERE mission_id IN ?';
 const SELECT_MISSIONS_OF_ROBOT =
   'SELECT mission_id FROM missions_by_robot WHERE robot_id = ? AND year = ?';
 const INSERT_MISSION =
@@ -52,7 +52,12 @@ export const missionsRepository = {
   /** Missions by id, in key order. An id that is not a timeuuid cannot exist and is not read. */
   async missionsById(db: Db, ids: readonly string[]): Promise<(MissionModel | null | Error)[]> {
     const readable = ids.filter(isTimeUuid);
-    const found = await db.readEach(SELECT_MISSION, readable, toMission);
+    const found = await db.readOneIn(
+      SELECT_MISSION,
+      readable,
+      (row) => String(row['mission_id']),
+      toMission,
+    );
     const byId = new Map(readable.map((id, i) => [id, found[i] ?? null]));
     return ids.map((id) => byId.get(id) ?? null);
   },

@@ -3,7 +3,6 @@ import { randomUUID } from 'node:crypto';
 import cassandra from 'cassandra-driver';
 import { bucketOf } from '../../shared/cassandra/buckets.js';
 import type { Db } from '../../shared/cassandra/db.js';
-import { alignToKeys } from '../../shared/loaders.js';
 import { conflict } from '../../shared/errors.js';
 import { fromFloat, fromUuid, orUnset, type RobotStatus } from './common.js';
 
@@ -29,10 +28,8 @@ const ROBOT_COLUMNS =
   'robot_id, organization_id, fleet_id, serial, model, status, battery_percent, firmware, last_heartbeat_at, latitude, longitude, heading, operator_id, current_mission_id, registered_at';
 const SELECT_ROBOT = `SELECT ${ROBOT_COLUMNS} FROM robots_by_id WHERE robot_id = ?`;
 const SELECT_ROBOTS_IN = `SELECT ${ROBOT_COLUMNS} FROM robots_by_id WHERE robot_id IN ?`;
-const SELECT_ROBOT_IDS_OF_OPERATOR =
-  'SELECT robot_id FROM robots_by_operator WHERE operator_id = ?';
-/** Keys per `IN` statement of the IN strategy (what one coordinator is asked to fan out). */
-const IN_GROUP_SIZE = 100;
+const SELECT_ROBOT_IDS_OF_OPERATORS =
+  'SELECT operator_id, robot_id FROM robots_by_operator WHERE operator_id IN ?';
 
 function toRobot(row: cassandra.types.Row): RobotModel {
   return {
@@ -59,56 +56,35 @@ function robotsByIdEach(db: Db, ids: readonly string[]) {
   return db.readEach(SELECT_ROBOT, ids, toRobot);
 }
 
-/**
- * One `robot_id IN ?` statement per group of {@link IN_GROUP_SIZE} keys: the coordinator fans
- * the group out to the partitions' replicas. A failed statement fails every key of its group.
- */
-async function robotsByIdIn(
-  db: Db,
-  ids: readonly string[],
-): Promise<(RobotModel | null | Error)[]> {
-  const groups: string[][] = [];
-  for (let i = 0; i < ids.length; i += IN_GROUP_SIZE) groups.push(ids.slice(i, i + IN_GROUP_SIZE));
-  const results = await Promise.all(
-    groups.map(async (group) => {
-      try {
-        const result = await db.execute(SELECT_ROBOTS_IN, [group]);
-        return alignToKeys(group, result.rows.map(toRobot), (robot) => robot.id);
-      } catch (error) {
-        return group.map(() => error as Error);
-      }
-    }),
-  );
-  return results.flat();
+/** `robot_id IN ?` statements grouped by owning node (Db.readIn). */
+function robotsByIdIn(db: Db, ids: readonly string[]) {
+  return db.readOneIn(SELECT_ROBOTS_IN, ids, (row) => String(row['robot_id']), toRobot);
 }
 
 export const robotsRepository = {
   /**
-   * Robots by id, one value/null/Error per key in key order: the robotById loader's batch.
+   * Robots by id, one value/null/Error per key in key order: the robotById loader's batch,
+   * as `IN` statements grouped by owning node (see Db.readIn for why).
    *
-   * executeEach, measured with bench/loader-strategies.ts on the single dev node (2-core
-   * machine, 100 seeded robots per batch, 50 batches per strategy, interleaved, after 30 warm-up
-   * batches each), four runs:
-   *   executeEach (100 single-partition statements): mean 6.2–7.0 ms, p50 6.0–6.8 ms per batch
-   *   IN (one `robot_id IN ?` statement):            mean 9.2–9.6 ms, p50 9.2–9.5 ms per batch
-   * so executeEach is ~30% faster, and it also scales out: on a cluster each statement goes
-   * straight to a replica of its key, while an IN makes one coordinator wait for them all.
-   * Only a cold process (5 warm-up batches) favoured IN (mean 12–15 ms vs 17–30 ms): the
-   * first executeEach batches pay for JIT compilation.
+   * History: one statement per key (robotsByIdEach, kept for bench/loader-strategies.ts) was
+   * chosen first, on a single idle batch — 100 robots: 6.2–7.0 ms per batch vs 9.2–9.6 ms for
+   * one IN. Under load the per-statement cost dominates instead: the dashboard (100 robots)
+   * issued 180 statements per request and Cassandra's CPU was the bottleneck; with IN it is 6
+   * (bench/results/results.md).
    */
-  robotsById: robotsByIdEach,
+  robotsById: robotsByIdIn,
   robotsByIdEach,
   robotsByIdIn,
 
   /** The ids of the robots each operator operates (one small partition each), in key order. */
   async robotIdsByOperator(db: Db, operatorIds: readonly string[]): Promise<(string[] | Error)[]> {
-    const results = await db.executeEach(
-      SELECT_ROBOT_IDS_OF_OPERATOR,
-      operatorIds.map((id) => [id]),
+    const results = await db.readIn(
+      SELECT_ROBOT_IDS_OF_OPERATORS,
+      operatorIds,
+      (row) => String(row['operator_id']),
+      (row) => String(row['robot_id']),
     );
-    return results.map((result) =>
-      result instanceof Error ? result : result.rows.map((row) => String(row['robot_id'])),
-    );
+    return results;
   },
 
   /**
