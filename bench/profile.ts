@@ -10,7 +10,15 @@
  * per label, in bench/results/profile-top.md (and .json), so profiles taken before and after an
  * optimisation sit side by side.
  */
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { seedIds } from '../scripts/seed-ids.js';
 import { selfTimeTop, type SelfTimeSummary } from './lib/cpuprofile.js';
@@ -38,6 +46,7 @@ if (!/^[\w.-]{1,40}$/.test(label)) {
   process.exit(2);
 }
 const seconds = Number(process.env.BENCH_PROFILE_SECONDS ?? 10);
+const profileCacheHits = process.env.BENCH_PROFILE_CACHE === 'true';
 const connections = 16;
 const keyspace = process.env.BENCH_KEYSPACE ?? 'fleetgraph_bench';
 const PROFILE_DIR = join(REPO_ROOT, 'bench/results/profiles');
@@ -106,6 +115,12 @@ async function main(): Promise<void> {
   });
   mkdirSync(PROFILE_DIR, { recursive: true });
   const profileName = `router-${label}.cpuprofile`;
+  // One profile per thread (tsx's module loader runs in a worker thread): written with the
+  // default per-thread names into a scratch folder, and the main thread's — the busiest —
+  // kept. A fixed --cpu-prof-name let the loader thread's profile overwrite the main one's.
+  const scratchDir = join(PROFILE_DIR, `.${label}-${process.pid}`);
+  rmSync(scratchDir, { recursive: true, force: true });
+  mkdirSync(scratchDir, { recursive: true });
   const supergraphPath = await writeRouterBoundSupergraph(ROUTER_BOUND_PORTS);
   const tokens = await mintTokenPool(DEVELOPMENT_SECRETS.jwt, seedIds.organization(0), 20_000);
   await group.start(routerBoundSubgraphsSpec(ROUTER_BOUND_PORTS));
@@ -117,10 +132,12 @@ async function main(): Promise<void> {
       subgraphUrls: Object.entries(routerBoundUrls(ROUTER_BOUND_PORTS))
         .map(([name, url]) => `${name}=${url}`)
         .join(','),
-      responseCache: false,
+      // BENCH_PROFILE_CACHE=true profiles the response cache's hit path instead (after the
+      // first request every one is a hit: PUBLIC data, one organization and role set).
+      responseCache: profileCacheHits,
       supergraphPath,
       extraEnv: ROUTER_BOUND_LIMITS,
-      nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`, `--cpu-prof-name=${profileName}`],
+      nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${scratchDir}`],
     }),
   );
   const body = JSON.stringify({
@@ -142,6 +159,10 @@ async function main(): Promise<void> {
   // The profile is written as the router exits (SIGTERM → graceful shutdown → exit).
   await group.stop(router);
   const profileFile = join(PROFILE_DIR, profileName);
+  const written = readdirSync(scratchDir).map((name) => join(scratchDir, name));
+  const busiest = written.sort((a, b) => statSync(b).size - statSync(a).size)[0];
+  if (busiest) renameSync(busiest, profileFile);
+  rmSync(scratchDir, { recursive: true, force: true });
   if (!existsSync(profileFile)) throw new Error(`no profile was written at ${profileFile}`);
   const summary = selfTimeTop(profileFile, REPO_ROOT, TOP_COUNT, { startUs, endUs });
   const record: ProfileRecord = {

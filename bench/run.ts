@@ -76,7 +76,9 @@ import {
 const RESULTS_DIR = join(REPO_ROOT, 'bench/results');
 
 const settings = {
-  duration: Number(process.env.BENCH_DURATION ?? 3),
+  duration: Number(process.env.BENCH_DURATION ?? 2),
+  /** Interleaved rounds per connection count; each target's median round is reported. */
+  rounds: Number(process.env.BENCH_ROUNDS ?? 3),
   warmup: Number(process.env.BENCH_WARMUP ?? 1),
   /** Seconds of load per scenario before any target is measured (BENCH_DATA_WARMUP). */
   dataWarmup: Number(process.env.BENCH_DATA_WARMUP ?? 5),
@@ -89,6 +91,8 @@ const settings = {
 };
 if (!(settings.duration > 0 && settings.duration <= 30))
   throw new Error(`BENCH_DURATION must be in (0, 30] seconds (got ${settings.duration})`);
+if (!(Number.isInteger(settings.rounds) && settings.rounds >= 1 && settings.rounds <= 9))
+  throw new Error(`BENCH_ROUNDS must be an integer in [1, 9] (got ${settings.rounds})`);
 if (settings.seed !== 'large' && settings.seed !== 'demo')
   throw new Error(`BENCH_SEED must be large or demo (got ${settings.seed})`);
 if (settings.identities < 2000) throw new Error('BENCH_IDENTITIES must be at least 2000');
@@ -344,6 +348,17 @@ async function measureRun(
 }
 
 /**
+ * The round with the median requests/s (the lower middle for an even count), carrying every
+ * round's requests/s so the spread is on record.
+ */
+function medianRun(rounds: readonly RunResult[]): RunResult | undefined {
+  if (rounds.length === 0) return undefined;
+  const sorted = [...rounds].sort((a, b) => a.load.requestsPerSecond - b.load.requestsPerSecond);
+  const median = sorted[Math.floor((sorted.length - 1) / 2)]!;
+  return { ...median, roundsRequestsPerSecond: rounds.map((r) => r.load.requestsPerSecond) };
+}
+
+/**
  * Waits `drainMs` (long enough for the requests in flight at the end of a run to finish: they
  * started before the end and take at most about the slowest latency seen), then takes
  * snapshots 300 ms apart until `key` stops changing (at most 10 s); returns the last.
@@ -395,6 +410,13 @@ async function runScenario(
       sources: scenario.sources,
     }).catch(() => undefined);
   }
+  // Sample check and warm-up per target, then the measured runs interleaved: for each
+  // connection count, `rounds` rounds in which every target runs once (in a rotated order),
+  // and each target's median round is reported. On a shared 2-core machine the background
+  // load drifts over minutes; run back to back, whichever target ran during a busy stretch
+  // looked slow (ratios swung by 2x between runs). Interleaved, every target sees the same
+  // drift, and the median drops a round that hit a burst.
+  const ready: TargetId[] = [];
   for (const target of scenario.targets) {
     const endpoint = endpoints[target];
     if (!endpoint) continue;
@@ -407,32 +429,37 @@ async function runScenario(
         continue;
       }
       // Warm-up (not recorded): JIT, connection pools, prepared statements, cache policies.
-      const warmup = await runLoad({
-        url,
-        connections: 16,
-        seconds: settings.warmup,
-        sources: scenario.sources,
-      });
-      let previous: { settledSnapshot?: Snapshot; maxLatencyMs: number } = {
-        maxLatencyMs: warmup.latencyMs.max,
-      };
-      for (const connections of settings.connections) {
-        const measured = await measureRun(
-          scenario.id,
-          target,
-          endpoint,
-          connections,
-          scenario.sources,
-          previous,
-        );
-        runs.push(measured.run);
-        previous = {
-          settledSnapshot: measured.settledSnapshot,
-          maxLatencyMs: measured.run.load.latencyMs.max,
-        };
-      }
+      await runLoad({ url, connections: 16, seconds: settings.warmup, sources: scenario.sources });
+      ready.push(target);
     } catch (error) {
       failures.push(`${target}: ${(error as Error).message}`);
+    }
+  }
+  for (const connections of settings.connections) {
+    const rounds = new Map<TargetId, RunResult[]>(ready.map((t) => [t, []]));
+    for (let round = 0; round < settings.rounds; round++) {
+      const order = ready.map((_, i) => ready[(i + round) % ready.length]!);
+      for (const target of order) {
+        try {
+          // The previous run (of any target) settled its counters before returning, so this
+          // run's starting snapshot needs no drain wait.
+          const measured = await measureRun(
+            scenario.id,
+            target,
+            endpoints[target]!,
+            connections,
+            scenario.sources,
+            { maxLatencyMs: 0 },
+          );
+          rounds.get(target)!.push(measured.run);
+        } catch (error) {
+          failures.push(`${target} (${connections} conns): ${(error as Error).message}`);
+        }
+      }
+    }
+    for (const target of ready) {
+      const median = medianRun(rounds.get(target)!);
+      if (median) runs.push(median);
     }
   }
   return {
@@ -654,7 +681,7 @@ async function main(): Promise<void> {
   const targetRuns = Object.entries(targetsPerScenario)
     .filter(([id]) => wanted(id))
     .reduce((sum, [, n]) => sum + n, 0);
-  const runsPlanned = targetRuns * settings.connections.length;
+  const runsPlanned = targetRuns * settings.connections.length * settings.rounds;
   // Measured overheads on the 2-core machine: ~1 s per run (settling the counters), ~1.5 s
   // per target besides its warm-up (sample request, first settle), ~30 s of process start-up.
   const estimate =
@@ -699,6 +726,7 @@ async function main(): Promise<void> {
     },
     settings: {
       durationSeconds: settings.duration,
+      rounds: settings.rounds,
       warmupSeconds: settings.warmup,
       connections: settings.connections.join('/'),
       seed: settings.seed,

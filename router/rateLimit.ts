@@ -1,10 +1,27 @@
 /**
- * Rate limiting per API key and per user: a fixed one-minute window in Redis (INCR + EXPIRE in
- * one MULTI), with limits by class (RATE_LIMITS). Fixed windows allow a burst of up to twice
- * the limit across a window edge; that is accepted for its cost (one round trip, one key).
+ * Rate limiting per API key and per user: fixed one-minute windows with limits by class
+ * (RATE_LIMITS), counted in process and shared between router instances through Redis.
  *
- * Fail-open: if Redis is slow or down, the request is allowed (and counted as a bypass) —
- * Redis trouble must never fail requests.
+ * @remarks
+ * Each instance decides locally, without waiting for Redis: a request is allowed while
+ *   (the window's count last read from Redis — every instance's requests)
+ *   + (this instance's requests not yet sent to Redis) ≤ the limit.
+ * Increments are sent in the background, one pipeline per {@link FLUSH_INTERVAL_MS} for all
+ * subjects (INCRBY + EXPIRE each), and the replies refresh the shared counts.
+ *
+ * Why not one INCR round trip per request (the first version): it put Redis on every request's
+ * path, cache hits included, and cost a MULTI/EXEC per request in the router's CPU profile.
+ * What it costs: with N instances a subject can overshoot by what the other instances admit
+ * within one flush interval (a fraction of a second of its traffic); within one instance the
+ * count is exact. Fixed windows also allow up to twice the limit across a window edge; both
+ * are accepted for the cost.
+ *
+ * **Redis down** (decision): neither fail open nor closed — degrade to per-instance limits.
+ * The local counts keep applying, so each instance still enforces the full limit by itself
+ * (N instances admit at most N × the limit), and unsent increments are kept and sent once
+ * Redis is back. Failing closed would turn a cache outage into an API outage; failing open
+ * would lift every partner's limit for as long as Redis is down. Requests decided while Redis
+ * is unreachable are counted as bypasses (fleetgraph_router_redis_bypass_total{purpose="rate_limit"}).
  */
 import type { RedisClient } from '../subgraphs/shared/redis/client.js';
 
@@ -13,33 +30,105 @@ export interface RateDecision {
   readonly limit: number;
   readonly remaining: number;
   readonly retryAfterSeconds: number;
-  /** True when Redis could not be asked and the request was let through. */
+  /** True when the decision could not take other instances into account (Redis unreachable). */
   readonly bypassed: boolean;
 }
 
+/** How often local increments are sent to Redis (and other instances' counts learned). */
+export const FLUSH_INTERVAL_MS = 100;
+const WINDOW_MS = 60_000;
+
+interface WindowCount {
+  readonly window: number;
+  /** The window's count in Redis at the last flush (all instances), including what we sent. */
+  shared: number;
+  /** This instance's requests in the window not yet added to Redis. */
+  pending: number;
+}
+
 export class RateLimiter {
+  private readonly counts = new Map<string, WindowCount>();
+  private readonly timer: NodeJS.Timeout;
+  private flushing: Promise<void> | undefined;
+  /** False after a flush failed, until one succeeds: decisions are then per instance. */
+  private redisReachable = true;
+
   constructor(
     private readonly redis: RedisClient,
     private readonly limits: Readonly<Record<string, number>>,
-  ) {}
+  ) {
+    this.timer = setInterval(() => void this.flush(), FLUSH_INTERVAL_MS);
+    this.timer.unref();
+  }
 
-  async check(subject: string, rateClass: string, now = Date.now()): Promise<RateDecision> {
+  check(subject: string, rateClass: string, now = Date.now()): RateDecision {
     const limit = this.limits[rateClass] ?? this.limits['user'] ?? 600;
-    const window = Math.floor(now / 60_000);
-    const retryAfterSeconds = Math.max(1, Math.ceil(((window + 1) * 60_000 - now) / 1000));
-    const key = `rl:${subject}:${window}`;
+    const window = Math.floor(now / WINDOW_MS);
+    const retryAfterSeconds = Math.max(1, Math.ceil(((window + 1) * WINDOW_MS - now) / 1000));
+    let count = this.counts.get(subject);
+    if (!count || count.window !== window) {
+      // A new window (the previous one's unsent increments no longer matter to anyone).
+      count = { window, shared: 0, pending: 0 };
+      this.counts.set(subject, count);
+    }
+    // Refused requests count too, as with the INCR before: a client hammering past its limit
+    // stays limited.
+    count.pending += 1;
+    const used = count.shared + count.pending;
+    return {
+      allowed: used <= limit,
+      limit,
+      remaining: Math.max(0, limit - used),
+      retryAfterSeconds,
+      bypassed: !this.redisReachable || this.redis.status !== 'ready',
+    };
+  }
+
+  /** Sends the pending increments (one pipeline) and learns the shared counts. */
+  flush(now = Date.now()): Promise<void> {
+    this.flushing ??= this.sendPending(now).finally(() => {
+      this.flushing = undefined;
+    });
+    return this.flushing;
+  }
+
+  /** Stops the background flushes after a last one. */
+  async close(): Promise<void> {
+    clearInterval(this.timer);
+    await this.flush().catch(() => undefined);
+  }
+
+  private async sendPending(now: number): Promise<void> {
+    const current = Math.floor(now / WINDOW_MS);
+    const batch: { subject: string; count: WindowCount; sent: number }[] = [];
+    for (const [subject, count] of this.counts) {
+      if (count.window < current) this.counts.delete(subject);
+      else if (count.pending > 0) batch.push({ subject, count, sent: count.pending });
+    }
+    if (batch.length === 0) return;
+    if (this.redis.status !== 'ready') {
+      this.redisReachable = false;
+      return;
+    }
+    const pipeline = this.redis.pipeline();
+    for (const { subject, count, sent } of batch) {
+      const key = `rl:${subject}:${count.window}`;
+      pipeline.incrby(key, sent);
+      pipeline.expire(key, 61);
+    }
     try {
-      const results = await this.redis.multi().incr(key).expire(key, 61).exec();
-      const count = Number(results?.[0]?.[1] ?? 0);
-      return {
-        allowed: count <= limit,
-        limit,
-        remaining: Math.max(0, limit - count),
-        retryAfterSeconds,
-        bypassed: false,
-      };
+      const replies = await pipeline.exec();
+      for (const [i, { count, sent }] of batch.entries()) {
+        const [error, value] = replies?.[i * 2] ?? [new Error('no reply'), null];
+        if (error) continue; // stays pending, sent next time
+        count.pending -= sent;
+        count.shared = Math.max(count.shared, Number(value));
+      }
+      this.redisReachable = true;
     } catch {
-      return { allowed: true, limit, remaining: limit, retryAfterSeconds, bypassed: true };
+      // Timed out or disconnected: the increments stay pending and are sent next time (an
+      // increment that did reach Redis may then count twice — the safe direction).
+      this.redisReachable = false;
     }
   }
 }

@@ -28,6 +28,8 @@ const TARGET_COLOURS: Readonly<Record<TargetId, string>> = {
 export interface RunResult {
   readonly target: TargetId;
   readonly load: LoadFigures;
+  /** Requests/s of every interleaved round; `load` is the median round's. */
+  readonly roundsRequestsPerSecond?: readonly number[];
   /** Counter deltas divided by the run's responses; null where the target has no such counter. */
   readonly perRequest: {
     /** fleetgraph_router_subgraph_fetches_total (our router) — the router's own count. */
@@ -155,7 +157,7 @@ export function renderMarkdown(results: BenchResults): string {
     for (const failure of scenario.failures) out.push(`- **failure**: ${failure}`);
     if (scenario.failures.length) out.push('');
     out.push(
-      '| target | conns | req/s | p50 ms | p95 ms | p99 ms | errors | fetches/req | CQL/req | batches/req | cache hits | target RSS MB | target CPU s | subgraphs RSS MB | subgraphs CPU s | Cassandra CPU s | load gen CPU s | × gw | × http |',
+      '| target | conns | req/s (rounds min–max) | p50 ms | p95 ms | p99 ms | errors | fetches/req | CQL/req | batches/req | cache hits | target RSS MB | target CPU s | subgraphs RSS MB | subgraphs CPU s | Cassandra CPU s | load gen CPU s | × gw | × http |',
       '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
     );
     const baseline = (target: TargetId, connections: number) =>
@@ -165,7 +167,7 @@ export function renderMarkdown(results: BenchResults): string {
       const { load, perRequest, resources } = run;
       const fetches = perRequest.routerSubgraphFetches ?? perRequest.subgraphRequests;
       out.push(
-        `| ${TARGET_LABELS[run.target]} | ${load.connections} | ${fixed(load.requestsPerSecond, 0)} | ${fixed(load.latencyMs.p50)} | ${fixed(load.latencyMs.p95)} | ${fixed(load.latencyMs.p99)} | ${load.errors.total} | ${fixed(fetches, 2)} | ${fixed(perRequest.cassandraStatements, 1)} | ${fixed(perRequest.loaderBatches, 2)} | ${run.cache ? `${(run.cache.hitRatio * 100).toFixed(0)}%` : '–'} | ${fixed(resources.target.peakRssMb, 0)} | ${fixed(resources.target.cpuSeconds, 1)} | ${fixed(resources.subgraphs?.peakRssMb, 0)} | ${fixed(resources.subgraphs?.cpuSeconds, 1)} | ${fixed(resources.cassandra?.cpuSeconds, 1)} | ${fixed(resources.loadGenerator.cpuSeconds, 1)} | ${ratio(load.requestsPerSecond, baseline('bare-gateway', load.connections))} | ${ratio(load.requestsPerSecond, baseline('bare-http', load.connections))} |`,
+        `| ${TARGET_LABELS[run.target]} | ${load.connections} | ${fixed(load.requestsPerSecond, 0)}${spread(run.roundsRequestsPerSecond)} | ${fixed(load.latencyMs.p50)} | ${fixed(load.latencyMs.p95)} | ${fixed(load.latencyMs.p99)} | ${load.errors.total} | ${fixed(fetches, 2)} | ${fixed(perRequest.cassandraStatements, 1)} | ${fixed(perRequest.loaderBatches, 2)} | ${run.cache ? `${(run.cache.hitRatio * 100).toFixed(0)}%` : '–'} | ${fixed(resources.target.peakRssMb, 0)} | ${fixed(resources.target.cpuSeconds, 1)} | ${fixed(resources.subgraphs?.peakRssMb, 0)} | ${fixed(resources.subgraphs?.cpuSeconds, 1)} | ${fixed(resources.cassandra?.cpuSeconds, 1)} | ${fixed(resources.loadGenerator.cpuSeconds, 1)} | ${ratio(load.requestsPerSecond, baseline('bare-gateway', load.connections))} | ${ratio(load.requestsPerSecond, baseline('bare-http', load.connections))} |`,
       );
     }
     const errorSamples = scenario.runs.filter((r) => r.load.errors.sample);
@@ -263,4 +265,10 @@ export function renderChart(results: BenchResults, connections: number): string 
   });
   parts.push('</svg>');
   return `${parts.join('\n')}\n`;
+}
+
+/** ` (min–max)` of the interleaved rounds' requests/s, when there were several. */
+function spread(rounds: readonly number[] | undefined): string {
+  if (!rounds || rounds.length < 2) return '';
+  return ` (${Math.min(...rounds).toFixed(0)}–${Math.max(...rounds).toFixed(0)})`;
 }

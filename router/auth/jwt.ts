@@ -5,6 +5,7 @@
  * Claims: `sub` (user id), `org` (organization id), `roles` (viewer|operator|admin), `sid`
  * (session id, checked against revocation).
  */
+import { createSecretKey, type KeyObject } from 'node:crypto';
 import { createRemoteJWKSet, jwtVerify, SignJWT, type JWTVerifyGetKey } from 'jose';
 import { LRUCache } from 'lru-cache';
 import { z } from 'zod';
@@ -21,7 +22,7 @@ const claimsSchema = z.object({
 export type UserIdentity = Extract<Identity, { kind: 'user' }>;
 
 export class JwtVerifier {
-  private readonly key: Uint8Array | JWTVerifyGetKey;
+  private readonly key: KeyObject | JWTVerifyGetKey;
   /**
    * Tokens already verified, until they expire: a client sends the same token with every
    * request, and re-checking its signature is the costliest step of authentication. Keyed by
@@ -34,7 +35,9 @@ export class JwtVerifier {
   constructor(private readonly config: Config) {
     this.key = config.jwt.jwksUrl
       ? createRemoteJWKSet(new URL(config.jwt.jwksUrl))
-      : new TextEncoder().encode(config.jwtSecret);
+      : // A KeyObject, made once: jose converts it to a CryptoKey once (a WeakMap), where a
+        // Uint8Array secret is imported again on every verification.
+        createSecretKey(Buffer.from(config.jwtSecret, 'utf8'));
   }
 
   /** Resolves the identity, or rejects with a message fit for an UNAUTHENTICATED error. */
@@ -48,7 +51,7 @@ export class JwtVerifier {
     }
     let payload: unknown;
     try {
-      const verified = await jwtVerify(token, this.key as Uint8Array, {
+      const verified = await jwtVerify(token, this.key as KeyObject, {
         algorithms: this.config.jwt.jwksUrl ? ['RS256', 'ES256', 'EdDSA'] : ['HS256'],
         clockTolerance: this.config.jwt.clockToleranceSeconds,
         ...(this.config.jwt.issuer ? { issuer: this.config.jwt.issuer } : {}),
