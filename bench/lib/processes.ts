@@ -42,6 +42,16 @@ interface Running extends Service {
   exited: boolean;
 }
 
+/** How a stopped service ended: its own exit (code, no signal) or a signal's. */
+export interface ExitStatus {
+  readonly code: number | null;
+  readonly signal: NodeJS.Signals | null;
+  /** From SIGTERM to the exit, in milliseconds. */
+  readonly ms: number;
+  /** True when it outlived the grace period and was sent SIGKILL. */
+  readonly killed: boolean;
+}
+
 const STARTUP_TIMEOUT_MS = 90_000;
 const STOP_GRACE_MS = 8_000;
 
@@ -88,19 +98,26 @@ export class ProcessGroup {
     return service;
   }
 
-  /** Stops one service: SIGTERM (graceful drain), then SIGKILL after a grace period. */
-  async stop(service: Service): Promise<void> {
+  /**
+   * Stops one service: SIGTERM (graceful drain), then SIGKILL after a grace period (default
+   * {@link STOP_GRACE_MS}). Resolves with how it ended; undefined if this group does not run it.
+   */
+  async stop(
+    service: Service,
+    options: { readonly graceMs?: number } = {},
+  ): Promise<ExitStatus | undefined> {
     const running = this.running.find((r) => r.pid === service.pid);
-    if (!running) return;
-    await terminate(running);
+    if (!running) return undefined;
+    const status = await terminate(running, options.graceMs ?? STOP_GRACE_MS);
     this.running.splice(this.running.indexOf(running), 1);
+    return status;
   }
 
   /** Stops every service still running, newest first (routers before their subgraphs). */
   async stopAll(): Promise<void> {
     const all = [...this.running].reverse();
     this.running.length = 0;
-    await Promise.all(all.map((service) => terminate(service)));
+    await Promise.all(all.map((service) => terminate(service, STOP_GRACE_MS)));
   }
 
   /** Last resort on process exit: synchronous SIGKILL of anything left. */
@@ -111,15 +128,27 @@ export class ProcessGroup {
   }
 }
 
-async function terminate(service: Running): Promise<void> {
-  if (service.exited) return;
-  const exited = new Promise<void>((resolve) => service.child.once('exit', () => resolve()));
-  service.child.kill('SIGTERM');
+async function terminate(service: Running, graceMs: number): Promise<ExitStatus> {
+  const { child } = service;
+  if (service.exited)
+    return { code: child.exitCode, signal: child.signalCode, ms: 0, killed: false };
+  const started = performance.now();
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  child.kill('SIGTERM');
+  let killed = false;
   const timer = setTimeout(() => {
-    if (!service.exited) service.child.kill('SIGKILL');
-  }, STOP_GRACE_MS);
+    if (service.exited) return;
+    killed = true;
+    child.kill('SIGKILL');
+  }, graceMs);
   await exited;
   clearTimeout(timer);
+  return {
+    code: child.exitCode,
+    signal: child.signalCode,
+    ms: Math.round(performance.now() - started),
+    killed,
+  };
 }
 
 async function waitUntilReady(service: Running): Promise<void> {
