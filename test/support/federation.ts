@@ -58,7 +58,18 @@ const definitions = {
   fleet: fleetSubgraph,
 } as const;
 
-export async function startFederation(routerEnv: Record<string, string> = {}): Promise<Federation> {
+export interface FederationOptions {
+  /**
+   * The URL the router is given for a subgraph (SUBGRAPH_URLS), from the URL it listens on;
+   * e.g. a fault-injecting proxy in front of it. Default: the subgraph's own URL.
+   */
+  readonly routeSubgraph?: (name: 'users' | 'sessions' | 'fleet', url: string) => string;
+}
+
+export async function startFederation(
+  routerEnv: Record<string, string> = {},
+  options: FederationOptions = {},
+): Promise<Federation> {
   const cassandra = await cassandraForTest();
   const subgraphs = {
     users: await startSubgraph(usersSubgraph, cassandra),
@@ -73,7 +84,10 @@ export async function startFederation(routerEnv: Record<string, string> = {}): P
     FLEETGRAPH_ENV: 'test',
     LOG_LEVEL: 'silent',
     SUBGRAPH_URLS: Object.entries(subgraphs)
-      .map(([name, s]) => `${name}=${s.url}`)
+      .map(
+        ([name, s]) =>
+          `${name}=${options.routeSubgraph?.(name as keyof typeof subgraphs, s.url) ?? s.url}`,
+      )
       .join(','),
     ...routerEnv,
   });
