@@ -100,7 +100,20 @@ const envSchema = z
     CASSANDRA_TLS: bool.default(false),
     CASSANDRA_TLS_CA_FILE: z.string().optional(),
     CASSANDRA_CONNECT_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(5000),
+    /**
+     * Per attempt, per coordinator: above the server's own timeouts (read 5 s, write 2 s, range
+     * and other requests 10 s), so a slow replica comes back as a typed ReadTimeout/WriteTimeout
+     * the retry policy can judge; only a coordinator that says nothing at all hits this one.
+     */
     CASSANDRA_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(12_000),
+    /**
+     * A read (an idempotent statement) with no answer after this long is also sent to the next
+     * node of its query plan; the first answer wins. Well above a healthy read's latency, far
+     * below the timeouts: it only fires for a stalled coordinator (a GC pause, a dying node).
+     */
+    CASSANDRA_SPECULATIVE_DELAY_MS: z.coerce.number().int().min(0).max(60_000).default(300),
+    /** Extra executions one read may start (0: no speculative execution). */
+    CASSANDRA_SPECULATIVE_EXECUTIONS: z.coerce.number().int().min(0).max(4).default(1),
     /** `naive` disables DataLoader batching: the benchmarks' baseline, never for production. */
     DATALOADER_MODE: z.enum(['batched', 'naive']).default('batched'),
     /** Upper bound on statements one DataLoader batch runs at once (executeConcurrent). */
@@ -208,8 +221,12 @@ export interface Config {
     readonly writeConsistency: ConsistencyName;
     readonly credentials?: { readonly username: string; readonly password: string };
     readonly tls?: { readonly ca?: Buffer };
+    /** The native-protocol port of every node (the contact points' port, default 9042). */
+    readonly port: number;
     readonly connectTimeoutMs: number;
     readonly requestTimeoutMs: number;
+    readonly speculativeDelayMs: number;
+    readonly speculativeExecutions: number;
     readonly batchConcurrency: number;
     readonly loaderMode: 'batched' | 'naive';
   };
@@ -267,6 +284,39 @@ function pairs(text: string | undefined): Record<string, string> {
   );
 }
 
+/**
+ * The one native-protocol port of the cluster: the port the contact points name (9042 when
+ * none does).
+ *
+ * @remarks
+ * cassandra-driver 4 reaches every node it discovers (system.peers) on a single port,
+ * `protocolOptions.port`, whatever port the contact points were given with. A cluster on
+ * another port (the fault tests' on 9142) therefore needs that option, and contact points on
+ * different ports cannot describe one cluster: such a list is refused rather than half-used
+ * (the driver would connect to the discovered nodes on the wrong port, possibly to another
+ * Cassandra that listens there).
+ */
+function portOfContactPoints(contactPoints: readonly string[]): number {
+  const ports = new Set<number>();
+  for (const entry of contactPoints) {
+    // host:port, [v6]:port; a bare v6 address (several colons, no brackets) names no port.
+    const match = /^(?:\[[^\]]+\]|[^:]+):(\d+)$/.exec(entry);
+    if (match) ports.add(Number(match[1]));
+  }
+  if (ports.size > 1) {
+    throw new ConfigError(
+      `Invalid configuration: CASSANDRA_CONTACT_POINTS must use one port for every node (got ${[...ports].join(', ')}): the driver reaches the nodes it discovers on that port`,
+    );
+  }
+  const [port = 9042] = ports;
+  if (port < 1 || port > 65535) {
+    throw new ConfigError(
+      `Invalid configuration: CASSANDRA_CONTACT_POINTS port must be between 1 and 65535 (got ${port})`,
+    );
+  }
+  return port;
+}
+
 /** Thrown for a bad configuration; its message is one line naming the variable(s). */
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -303,6 +353,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       );
     }
   }
+  const cassandraPort = portOfContactPoints(env.CASSANDRA_CONTACT_POINTS);
   const clusterNodes = env.REDIS_CLUSTER_NODES?.split(',').map((entry) => {
     const [host, portText] = entry.trim().split(':');
     const portNumber = Number(portText ?? 6379);
@@ -329,8 +380,11 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
         ? { credentials: { username: env.CASSANDRA_USERNAME, password: env.CASSANDRA_PASSWORD } }
         : {}),
       ...(env.CASSANDRA_TLS ? { tls: ca ? { ca } : {} } : {}),
+      port: cassandraPort,
       connectTimeoutMs: env.CASSANDRA_CONNECT_TIMEOUT_MS,
       requestTimeoutMs: env.CASSANDRA_REQUEST_TIMEOUT_MS,
+      speculativeDelayMs: env.CASSANDRA_SPECULATIVE_DELAY_MS,
+      speculativeExecutions: env.CASSANDRA_SPECULATIVE_EXECUTIONS,
       batchConcurrency: env.CASSANDRA_BATCH_CONCURRENCY,
       loaderMode: env.DATALOADER_MODE,
     }),

@@ -6,6 +6,7 @@ describe('loadConfig', () => {
   it('when nothing is set, then it yields the single-node development defaults', () => {
     const config = loadConfig({});
     assert.deepEqual(config.cassandra.contactPoints, ['127.0.0.1:9042']);
+    assert.equal(config.cassandra.port, 9042);
     assert.equal(config.cassandra.localDataCenter, 'datacenter1');
     assert.deepEqual(config.cassandra.replication, {
       class: 'SimpleStrategy',
@@ -18,7 +19,7 @@ describe('loadConfig', () => {
   it('when production variables are set, then a multi-node cluster with NetworkTopologyStrategy is described', () => {
     const config = loadConfig({
       FLEETGRAPH_ENV: 'production',
-      CASSANDRA_CONTACT_POINTS: '10.0.0.1:9042, 10.0.0.2,10.0.0.3:19042',
+      CASSANDRA_CONTACT_POINTS: '10.0.0.1:19042, 10.0.0.2,10.0.0.3:19042',
       CASSANDRA_LOCAL_DC: 'eu-west',
       CASSANDRA_REPLICATION: 'NetworkTopologyStrategy:eu-west=3,us-east=3',
       CASSANDRA_READ_CONSISTENCY: 'LOCAL_QUORUM',
@@ -31,10 +32,11 @@ describe('loadConfig', () => {
       JWT_SECRET: 'y'.repeat(40),
     });
     assert.deepEqual(config.cassandra.contactPoints, [
-      '10.0.0.1:9042',
+      '10.0.0.1:19042',
       '10.0.0.2',
       '10.0.0.3:19042',
     ]);
+    assert.equal(config.cassandra.port, 19042);
     assert.deepEqual(config.cassandra.replication, {
       class: 'NetworkTopologyStrategy',
       'eu-west': '3',
@@ -72,6 +74,11 @@ describe('loadConfig', () => {
       'a malformed replication',
       { CASSANDRA_REPLICATION: 'NetworkTopologyStrategy:dc1' },
       /CASSANDRA_REPLICATION must be SimpleStrategy/,
+    ],
+    [
+      'contact points on different ports',
+      { CASSANDRA_CONTACT_POINTS: '10.0.0.1:9042,10.0.0.2:9142' },
+      /CASSANDRA_CONTACT_POINTS must use one port for every node \(got 9042, 9142\)/,
     ],
     ['a non-redis URL', { REDIS_URL: 'http://x' }, /REDIS_URL must start with redis:\/\//],
     [

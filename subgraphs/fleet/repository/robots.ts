@@ -172,6 +172,8 @@ export const robotsRepository = {
    * robots_by_fleet_status row, so the by-status listing and the robot never disagree for long.
    * An unchanged status does not move the row: a delete and an insert of the same row in one
    * batch share a timestamp, and then the delete wins.
+   * Idempotent (plain upserts and a delete, one client-side timestamp for every attempt): the
+   * driver may send it again when its coordinator dies mid-request.
    */
   async updateStatus(
     db: Db,
@@ -180,27 +182,30 @@ export const robotsRepository = {
     batteryPercent: number | null,
   ): Promise<RobotModel> {
     const bucket = bucketOf(current.id);
-    await db.batch([
-      {
-        // An unset battery leaves the column as it is (rather than rewriting what we read).
-        query: 'UPDATE robots_by_id SET status = ?, battery_percent = ? WHERE robot_id = ?',
-        params: [status, orUnset(batteryPercent), current.id],
-      },
-      ...(status === current.status
-        ? []
-        : [
-            {
-              query:
-                'DELETE FROM robots_by_fleet_status WHERE fleet_id = ? AND status = ? AND bucket = ? AND robot_id = ?',
-              params: [current.fleetId, current.status, bucket, current.id],
-            },
-            {
-              query:
-                'INSERT INTO robots_by_fleet_status (fleet_id, status, bucket, robot_id) VALUES (?, ?, ?, ?)',
-              params: [current.fleetId, status, bucket, current.id],
-            },
-          ]),
-    ]);
+    await db.batch(
+      [
+        {
+          // An unset battery leaves the column as it is (rather than rewriting what we read).
+          query: 'UPDATE robots_by_id SET status = ?, battery_percent = ? WHERE robot_id = ?',
+          params: [status, orUnset(batteryPercent), current.id],
+        },
+        ...(status === current.status
+          ? []
+          : [
+              {
+                query:
+                  'DELETE FROM robots_by_fleet_status WHERE fleet_id = ? AND status = ? AND bucket = ? AND robot_id = ?',
+                params: [current.fleetId, current.status, bucket, current.id],
+              },
+              {
+                query:
+                  'INSERT INTO robots_by_fleet_status (fleet_id, status, bucket, robot_id) VALUES (?, ?, ?, ?)',
+                params: [current.fleetId, status, bucket, current.id],
+              },
+            ]),
+      ],
+      { idempotent: true },
+    );
     return { ...current, status, batteryPercent: batteryPercent ?? current.batteryPercent };
   },
 

@@ -72,7 +72,8 @@ export const telemetryRepository = {
   /**
    * Writes samples (already validated) grouped by day partition, as unlogged batches of at
    * most {@link ROWS_PER_BATCH} rows of one partition, {@link WRITE_CONCURRENCY} at a time.
-   * Rows are upserts, so a call that fails half-way can simply be repeated.
+   * Rows are upserts, so a call that fails half-way can simply be repeated, and each batch is
+   * idempotent: the driver may send it again when its coordinator dies mid-request.
    */
   async writeSamples(
     db: Db,
@@ -108,7 +109,7 @@ export const telemetryRepository = {
       }
     }
     await forEachBounded(batches, WRITE_CONCURRENCY, (queries) =>
-      db.batch(queries, { logged: false }),
+      db.batch(queries, { logged: false, idempotent: true }),
     );
   },
 };

@@ -33,7 +33,12 @@ export interface ExecuteOptions {
   readonly write?: boolean;
   readonly fetchSize?: number;
   readonly pageState?: string;
-  /** Mark writes idempotent so the driver may retry or speculatively execute them. */
+  /**
+   * Whether the statement may be sent again (retried on another node when its coordinator dies
+   * or times out; reads also speculatively). Default: true for SELECTs, false for everything
+   * else. Say true for a write only when applying it twice gives the same rows: a plain upsert
+   * or delete, not a lightweight transaction (IF), a counter, or a list append.
+   */
   readonly idempotent?: boolean;
 }
 
@@ -70,7 +75,7 @@ export class Db {
       ...(options.write ? { executionProfile: WRITE_PROFILE } : {}),
       ...(options.fetchSize !== undefined ? { fetchSize: options.fetchSize, autoPage: false } : {}),
       ...(options.pageState ? { pageState: options.pageState } : {}),
-      ...(options.idempotent !== undefined ? { isIdempotent: options.idempotent } : {}),
+      isIdempotent: options.idempotent ?? info.kind === 'select',
     });
   }
 
@@ -79,6 +84,10 @@ export class Db {
    * `concurrencyLevel` at a time, token-aware (each goes straight to a replica of its
    * partition). Returns one ResultSet or Error per parameter list, in order: a failed key does
    * not fail its neighbours.
+   *
+   * @remarks
+   * Not the driver's executeConcurrent: it cannot mark statements idempotent, so a read whose
+   * coordinator died would fail instead of being retried on another node.
    */
   async executeEach(
     cql: string,
@@ -88,18 +97,27 @@ export class Db {
     const { tags, table, kind } = this.count(cql, paramsList.length);
     if (kind === 'select') this.metrics.cassandraPartitionsRead.inc({ table }, paramsList.length);
     for (const params of paramsList) recordTags(tags, params);
-    const group = await cassandra.concurrent.executeConcurrent(
-      this.client,
-      cql,
-      paramsList as unknown[][],
-      {
-        concurrencyLevel: this.concurrencyLevel,
-        raiseOnFirstError: false,
-        collectResults: true,
-        maxErrors: paramsList.length,
-      },
+    const queryOptions = { prepare: true, isIdempotent: kind === 'select' };
+    const results: (cassandra.types.ResultSet | Error)[] = new Array(paramsList.length);
+    let next = 0;
+    const worker = async (): Promise<void> => {
+      while (next < paramsList.length) {
+        const index = next++;
+        try {
+          results[index] = await this.client.execute(
+            cql,
+            paramsList[index] as unknown[],
+            queryOptions,
+          );
+        } catch (error) {
+          results[index] = error instanceof Error ? error : new Error(String(error));
+        }
+      }
+    };
+    await Promise.all(
+      Array.from({ length: Math.min(this.concurrencyLevel, paramsList.length) }, worker),
     );
-    return group.resultItems as (cassandra.types.ResultSet | Error)[];
+    return results;
   }
 
   /**
@@ -217,15 +235,22 @@ export class Db {
   /**
    * A logged batch: atomic across the denormalised tables of one entity (e.g. robots_by_id and
    * robots_by_fleet_status on a status change). For atomicity, never for speed.
+   * `idempotent` as for {@link ExecuteOptions.idempotent} (default false): true only when every
+   * statement of the batch may be applied twice.
    */
   async batch(
     queries: readonly { query: string; params: Params }[],
-    options: { logged?: boolean } = {},
+    options: { logged?: boolean; idempotent?: boolean } = {},
   ): Promise<void> {
     for (const q of queries) recordTags(this.count(q.query, 1, 'batch').tags, q.params);
     await this.client.batch(
       queries.map((q) => ({ query: q.query, params: q.params as unknown[] })),
-      { prepare: true, logged: options.logged ?? true, executionProfile: WRITE_PROFILE },
+      {
+        prepare: true,
+        logged: options.logged ?? true,
+        executionProfile: WRITE_PROFILE,
+        isIdempotent: options.idempotent ?? false,
+      },
     );
   }
 
