@@ -9,7 +9,8 @@ STATE="$ROOT/.local/services"
 mkdir -p "$STATE"
 cd "$ROOT"
 
-declare -A ENTRY=([users]=subgraphs/users/index.ts [sessions]=subgraphs/sessions/index.ts [fleet]=subgraphs/fleet/index.ts [router]=router/index.ts)
+# Run as built JavaScript (scripts/build.ts, dist/): without tsx's loader each process needs ~55 MB less.
+declare -A ENTRY=([users]=dist/subgraphs/users/index.js [sessions]=dist/subgraphs/sessions/index.js [fleet]=dist/subgraphs/fleet/index.js [router]=dist/router/index.js)
 declare -A PORT=([users]="${USERS_PORT:-4001}" [sessions]="${SESSIONS_PORT:-4002}" [fleet]="${FLEET_PORT:-4003}" [router]="${ROUTER_PORT:-4000}")
 ORDER=(users sessions fleet router)
 
@@ -25,7 +26,7 @@ start() {
   # scavenger was its largest single cost in the CPU profile).
   local flags=()
   [[ $name == router ]] && flags=(--max-semi-space-size=64)
-  setsid nohup node "${flags[@]}" --import tsx "${ENTRY[$name]}" >"$STATE/$name.log" 2>&1 </dev/null &
+  setsid nohup node "${flags[@]}" "${ENTRY[$name]}" >"$STATE/$name.log" 2>&1 </dev/null &
   echo $! >"$STATE/$name.pid"
   for _ in $(seq 1 150); do
     if curl -fsS "http://127.0.0.1:${PORT[$name]}/healthz" >/dev/null 2>&1; then
@@ -50,7 +51,10 @@ stop() {
 }
 
 case "${1:-start}" in
-  start) for name in "${ORDER[@]}"; do start "$name"; done ;;
+  start)
+    node --import tsx scripts/build.ts
+    for name in "${ORDER[@]}"; do start "$name"; done
+    ;;
   stop) for ((i = ${#ORDER[@]} - 1; i >= 0; i--)); do stop "${ORDER[$i]}"; done ;;
   *) echo "usage: infra/services.sh start|stop"; exit 2 ;;
 esac

@@ -9,6 +9,7 @@ import { closeSync, mkdirSync, openSync, readFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { buildForRuntime, builtEntry } from '../../scripts/build.js';
 
 export const REPO_ROOT = new URL('../../', import.meta.url).pathname;
 /** Logs go outside the repository: they are large, and only the results are commit-able. */
@@ -17,11 +18,11 @@ export const LOG_DIR = join(tmpdir(), `fleetgraph-bench-${process.pid}`);
 export interface ServiceSpec {
   /** Also the log file's name. */
   readonly name: string;
-  /** Entry file relative to the repository root, run with `node --import tsx`. */
+  /** Entry file relative to the repository root (a .ts source), run as built in dist/. */
   readonly entry: string;
   readonly port: number;
   readonly env: Readonly<Record<string, string>>;
-  /** Extra node flags placed before `--import tsx` (e.g. --cpu-prof). */
+  /** Extra node flags placed before the entry (e.g. --cpu-prof). */
   readonly nodeArgs?: readonly string[];
   /**
    * How readiness is checked: GET of a path answering 200 (our servers' /healthz), or a POST
@@ -71,15 +72,14 @@ export class ProcessGroup {
     }
     const logFile = join(LOG_DIR, `${spec.name}.log`);
     const fd = openSync(logFile, 'w');
-    const child = spawn(
-      process.execPath,
-      [...(spec.nodeArgs ?? []), '--import', 'tsx', join(REPO_ROOT, spec.entry)],
-      {
-        cwd: REPO_ROOT,
-        env: { ...process.env, ...spec.env },
-        stdio: ['ignore', fd, fd],
-      },
-    );
+    // Every target runs as built JavaScript (scripts/build.ts), ours and the baselines alike:
+    // tsx's loader thread and source maps would add ~55 MB and some CPU to each process.
+    buildForRuntime();
+    const child = spawn(process.execPath, [...(spec.nodeArgs ?? []), builtEntry(spec.entry)], {
+      cwd: REPO_ROOT,
+      env: { ...process.env, ...spec.env },
+      stdio: ['ignore', fd, fd],
+    });
     closeSync(fd);
     if (child.pid === undefined) throw new Error(`${spec.name}: could not be spawned`);
     const service: Running = {
@@ -182,7 +182,8 @@ async function waitUntilReady(service: Running): Promise<void> {
   );
 }
 
-function tail(file: string, lines = 15): string {
+/** The last lines of a log file (for error messages). */
+export function tail(file: string, lines = 15): string {
   try {
     return readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
   } catch {

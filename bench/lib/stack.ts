@@ -46,7 +46,9 @@ export const DEVELOPMENT_SECRETS = (() => {
  * (result shaping, JSON), and the profile showed the scavenger as the largest single cost.
  * Kept in step with infra/services.sh and the `router` npm script.
  */
-export const ROUTER_NODE_FLAGS = ['--max-semi-space-size=64'] as const;
+export const ROUTER_NODE_FLAGS: readonly string[] = process.env.BENCH_ROUTER_NODE_FLAGS
+  ? process.env.BENCH_ROUTER_NODE_FLAGS.split(' ').filter(Boolean) // to compare GC settings
+  : ['--max-semi-space-size=64'];
 
 export function commonEnv(keyspace: string): Record<string, string> {
   return {
