@@ -20,11 +20,12 @@ import type { GraphQLFormattedError } from 'graphql';
 import { request } from 'undici';
 import type { CassandraClient } from '../subgraphs/shared/cassandra/client.js';
 import type { Config } from '../subgraphs/shared/config.js';
-import { ErrorCode, EXPECTED_CODES } from '../subgraphs/shared/errors.js';
+import { codeOfFormattedError, ErrorCode, EXPECTED_CODES } from '../subgraphs/shared/errors.js';
 import { REQUEST_ID_HEADER, type Identity } from '../subgraphs/shared/identity.js';
 import type { Logger } from '../subgraphs/shared/logger.js';
 import type { RedisClient } from '../subgraphs/shared/redis/client.js';
 import {
+  gracefulCloser,
   headerMapOf,
   isClientHangUp,
   MAX_BODY_BYTES,
@@ -32,6 +33,7 @@ import {
   sendJson,
 } from '../subgraphs/shared/http.js';
 import { StartupError } from '../subgraphs/shared/startup.js';
+import { refuseUnexecutableOperations } from '../subgraphs/shared/unexecutableOperations.js';
 import { ApiKeyStore } from './auth/apiKeys.js';
 import { Authenticator } from './auth/authenticate.js';
 import { JwtVerifier } from './auth/jwt.js';
@@ -95,6 +97,7 @@ export async function createRouter(
         retries: config.router.subgraphRetries,
         metrics,
         agent,
+        tags: config.router.responseCache ? 'all' : 'writes',
       });
       subgraphs.set(name, client);
       return client;
@@ -185,6 +188,7 @@ export async function createRouter(
     plugins: [
       ...(armor.plugins as ApolloServerPlugin<RouterContext>[]),
       observe,
+      refuseUnexecutableOperations as ApolloServerPlugin<RouterContext>,
       ApolloServerPluginLandingPageDisabled() as ApolloServerPlugin<RouterContext>,
     ],
     validationRules: armor.validationRules,
@@ -194,7 +198,12 @@ export async function createRouter(
     includeStacktraceInErrorResponses: false,
     introspection: !config.isProduction,
     csrfPrevention: true,
-    formatError: (formatted) => formatRouterError(formatted, metrics, logger, config.isProduction),
+    formatError: (formatted, error) =>
+      formatRouterError(formatted, error, metrics, logger, config.isProduction),
+    // router/index.ts owns SIGTERM/SIGINT: Apollo's own handler (on unless NODE_ENV=test) would
+    // stop the gateway at once — failing requests still being drained — and then re-raise the
+    // signal, killing the process before close() has finished.
+    stopOnTerminationSignals: false,
   });
   try {
     await apollo.start();
@@ -220,7 +229,7 @@ export async function createRouter(
     });
   });
   httpServer.keepAliveTimeout = 65_000;
-  const inFlight = new Set<ServerResponse>();
+  const drain = gracefulCloser(httpServer);
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://router');
@@ -237,8 +246,6 @@ export async function createRouter(
     if (url.pathname === '/cache/invalidate' && req.method === 'POST') return invalidate(req, res);
     if (url.pathname !== graphqlPath) return sendJson(res, 404, { error: 'not found' });
 
-    inFlight.add(res);
-    res.once('close', () => inFlight.delete(res));
     const requestId = String(req.headers[REQUEST_ID_HEADER] ?? randomUUID());
     res.setHeader(REQUEST_ID_HEADER, requestId);
     const headers = headerMapOf(req);
@@ -248,7 +255,7 @@ export async function createRouter(
       metrics.errors.inc({ code: ErrorCode.UNAUTHENTICATED });
       return sendErrors(res, 401, auth.message, ErrorCode.UNAUTHENTICATED);
     }
-    const rate = await rateLimiter.check(auth.rateSubject, auth.rateClass);
+    const rate = rateLimiter.check(auth.rateSubject, auth.rateClass);
     if (rate.bypassed) metrics.redisBypasses.inc({ purpose: 'rate_limit' });
     res.setHeader('x-ratelimit-limit', rate.limit);
     res.setHeader('x-ratelimit-remaining', rate.remaining);
@@ -268,13 +275,18 @@ export async function createRouter(
     let raw: string | undefined;
     if (method === 'POST') {
       const read = await readBody(req);
-      if (read === null)
+      if (read === null) {
+        // readBody stopped reading mid-body: the connection cannot carry another request, and
+        // kept alive it would wedge the client's next request on it (found by
+        // test/e2e/hostile-input.test.ts), so it is closed after this answer.
+        res.setHeader('connection', 'close');
         return sendErrors(
           res,
           413,
           `Request body exceeds ${MAX_BODY_BYTES} bytes`,
           ErrorCode.BAD_USER_INPUT,
         );
+      }
       raw = read;
     }
 
@@ -458,7 +470,7 @@ export async function createRouter(
         identity,
         restricted,
         state.policy,
-        { body, contentType },
+        { body: Buffer.from(body, 'utf8'), contentType },
         state.reads,
       );
     } catch {
@@ -540,17 +552,15 @@ export async function createRouter(
           resolve(`http://${host}:${(httpServer.address() as AddressInfo).port}${graphqlPath}`),
         );
       }),
-    /** Graceful: stop accepting, let in-flight requests finish (up to 10 s), then stop. */
+    /**
+     * Graceful: stop accepting, let in-flight requests finish (up to 10 s) and close their
+     * keep-alive connections (see gracefulCloser), then stop.
+     */
     close: async () => {
-      const closed = new Promise<void>((resolve) => httpServer.close(() => resolve()));
-      httpServer.closeIdleConnections();
-      const deadline = Date.now() + 10_000;
-      while (inFlight.size > 0 && Date.now() < deadline)
-        await new Promise((r) => setTimeout(r, 20));
-      httpServer.closeAllConnections();
-      await closed;
+      await drain(10_000);
       await apollo.stop();
       await agent.close();
+      await rateLimiter.close();
       await responseCache?.close();
     },
   };
@@ -558,11 +568,12 @@ export async function createRouter(
 
 function formatRouterError(
   formatted: GraphQLFormattedError,
+  error: unknown,
   metrics: RouterMetrics,
   logger: Logger,
   isProduction: boolean,
 ): GraphQLFormattedError {
-  const code = String(formatted.extensions?.['code'] ?? '');
+  const code = codeOfFormattedError(formatted, error);
   if (EXPECTED_CODES.has(code) || REQUEST_ERROR_CODES.has(code)) {
     metrics.errors.inc({ code });
     // Subgraph errors arrive with the subgraph's extensions; keep only what clients need.

@@ -6,8 +6,8 @@
  * (make-fetch-happen, minipass-fetch, node-fetch Request/Headers objects per fetch) among the
  * top costs. This client sends each fetch with undici's `request` over one keep-alive pool and
  * does only what the router needs:
- * - per-fetch timeouts (SUBGRAPH_TIMEOUT_MS) through undici's header/body timeouts (no timer
- *   objects per request),
+ * - a per-fetch deadline (SUBGRAPH_TIMEOUT_MS) on the whole answer, headers and body (see
+ *   `send`),
  * - retries with exponential backoff for queries only — a mutation is never sent twice,
  * - a circuit breaker per subgraph (opossum): after repeated failures the subgraph is not
  *   called for a few seconds; its fields fail fast and the rest of the response still comes
@@ -21,7 +21,7 @@ import type { GraphQLDataSource, GraphQLDataSourceProcessOptions } from '@apollo
 import type { GatewayGraphQLResponse } from '@apollo/server-gateway-interface';
 import { GraphQLError } from 'graphql';
 import CircuitBreaker from 'opossum';
-import { Agent, request } from 'undici';
+import { Agent, request, type Dispatcher } from 'undici';
 import { TAGS_EXTENSION, TAGS_REQUEST_HEADER } from '../subgraphs/shared/cache/entityTags.js';
 import { REQUEST_ID_HEADER, signIdentity, type Identity } from '../subgraphs/shared/identity.js';
 import type { RouterMetrics } from './metrics.js';
@@ -60,6 +60,12 @@ export interface SubgraphClientOptions {
   readonly retries: number;
   readonly metrics: RouterMetrics;
   readonly agent: Agent;
+  /**
+   * Which entity tags to ask the subgraph for: 'all' with the response cache on; 'writes'
+   * without it (purges only) — the read tags of a 100-robot dashboard are ~11 KB of JSON per
+   * fetch that nobody would read.
+   */
+  readonly tags: 'all' | 'writes';
 }
 
 /** Shared keep-alive pool for all subgraph calls of one router process. */
@@ -170,7 +176,7 @@ export class SubgraphClient implements GraphQLDataSource<RouterContext> {
     const base: Record<string, string> = {
       'content-type': 'application/json',
       accept: 'application/json',
-      [TAGS_REQUEST_HEADER]: '1',
+      [TAGS_REQUEST_HEADER]: this.options.tags === 'all' ? '1' : 'writes',
     };
     if (!context?.identity) return base;
     const state = context.fetchState;
@@ -199,15 +205,40 @@ export class SubgraphClient implements GraphQLDataSource<RouterContext> {
   }
 
   private async send(body: string, headers: Record<string, string>): Promise<SubgraphReply> {
-    const response = await request(this.options.url, {
-      method: 'POST',
-      headers,
-      body,
-      dispatcher: this.options.agent,
-      headersTimeout: this.options.timeoutMs,
-      bodyTimeout: this.options.timeoutMs,
-    });
-    const text = await response.body.text();
+    // undici's headersTimeout and bodyTimeout bound the wait for the headers and each pause
+    // between body chunks, not the whole answer: a subgraph streaming its body a few bytes at a
+    // time held the request for as long as it streamed (test/faults/subgraph-loss.test.ts saw
+    // ~10 s with a 400 ms timeout). One timer per attempt makes SUBGRAPH_TIMEOUT_MS a deadline.
+    const { timeoutMs } = this.options;
+    const deadline = new AbortController();
+    const timer = setTimeout(
+      () => deadline.abort(new Error(`no complete answer within ${timeoutMs} ms`)),
+      timeoutMs,
+    );
+    let response: Dispatcher.ResponseData;
+    let text: string;
+    try {
+      response = await request(this.options.url, {
+        method: 'POST',
+        headers,
+        body,
+        dispatcher: this.options.agent,
+        headersTimeout: timeoutMs,
+        bodyTimeout: timeoutMs,
+        signal: deadline.signal,
+      });
+      text = await response.body.text();
+    } finally {
+      clearTimeout(timer);
+    }
+    // A 400 carrying GraphQL errors is the subgraph refusing this request (e.g. a DateTime
+    // literal the supergraph's opaque scalar let through), not the subgraph failing: it is
+    // answered like any GraphQL result, so the client gets the subgraph's coded errors and the
+    // breaker does not count it. Found by test/e2e/hostile-input.test.ts: as a failure, a few
+    // `telemetry(from: "x")` requests opened fleet's breaker for every caller, and the message
+    // carried the subgraph's raw response body.
+    if (response.statusCode === 400 && isGraphQLErrorResponse(text))
+      return { text, cacheControl: undefined };
     if (response.statusCode < 200 || response.statusCode >= 300)
       throw new SubgraphHttpError(response.statusCode, text);
     const cacheControl = response.headers['cache-control'];
@@ -215,6 +246,22 @@ export class SubgraphClient implements GraphQLDataSource<RouterContext> {
       text,
       cacheControl: Array.isArray(cacheControl) ? cacheControl.join(',') : cacheControl,
     };
+  }
+}
+
+/** Whether `text` is a GraphQL response made of errors, each with a message. */
+function isGraphQLErrorResponse(text: string): boolean {
+  try {
+    const body = JSON.parse(text) as { errors?: unknown };
+    return (
+      Array.isArray(body.errors) &&
+      body.errors.length > 0 &&
+      body.errors.every(
+        (error) => typeof (error as { message?: unknown } | null)?.message === 'string',
+      )
+    );
+  } catch {
+    return false;
   }
 }
 

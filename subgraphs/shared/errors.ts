@@ -2,7 +2,7 @@
  * The error-code registry: every GraphQL error this project raises on purpose has one of
  * these codes in `extensions.code`. Anything else is unexpected and masked at the edge.
  */
-import { GraphQLError } from 'graphql';
+import { GraphQLError, type GraphQLFormattedError } from 'graphql';
 
 export const ErrorCode = {
   BAD_USER_INPUT: 'BAD_USER_INPUT',
@@ -43,4 +43,19 @@ export function unauthenticated(message = 'Authentication is required'): GraphQL
 
 export function forbidden(message = 'Not allowed'): GraphQLError {
   return new GraphQLError(message, { extensions: { code: ErrorCode.FORBIDDEN } });
+}
+
+/**
+ * The code of an error as formatted for a response. Apollo Server raises a few request errors
+ * (an unsupported persisted-query version, a hash that does not match the query) with an HTTP
+ * 4xx status but no code, and then labels them INTERNAL_SERVER_ERROR; they are the client's
+ * mistake, so they are BAD_REQUEST (found by test/e2e/hostile-input.test.ts: they were logged
+ * as unexpected errors and, in production, masked as "Internal server error" on a 400).
+ */
+export function codeOfFormattedError(formatted: GraphQLFormattedError, error: unknown): string {
+  const code = String(formatted.extensions?.['code'] ?? '');
+  if (code !== ErrorCode.INTERNAL_SERVER_ERROR || !(error instanceof GraphQLError)) return code;
+  const status = (error.extensions['http'] as { status?: unknown } | undefined)?.status;
+  const clientError = typeof status === 'number' && status >= 400 && status < 500;
+  return error.extensions['code'] === undefined && clientError ? 'BAD_REQUEST' : code;
 }

@@ -2,7 +2,7 @@
  * The small node:http pieces the router and the subgraph servers share (neither uses a web
  * framework: each serves four routes and hands GraphQL to Apollo Server directly).
  */
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { HeaderMap } from '@apollo/server';
 
 /** Largest request body accepted: a reportTelemetry call of 10,000 samples is ~1.5 MB of JSON. */
@@ -37,4 +37,41 @@ export function sendJson(res: ServerResponse, status: number, payload: unknown):
 /** A client that hung up mid-request: not a server error, nothing to answer. */
 export function isClientHangUp(error: unknown, req: IncomingMessage): boolean {
   return (error as NodeJS.ErrnoException).code === 'ECONNRESET' || req.destroyed;
+}
+
+/**
+ * Graceful shutdown of a node:http server: returns `drain(timeoutMs)`, which stops accepting
+ * connections, lets every request already received finish, and resolves once every connection
+ * is closed (those still open after `timeoutMs` are destroyed).
+ *
+ * @remarks
+ * `server.close()` alone is no drain: it closes the idle keep-alive connections but not the
+ * busy ones, and Node keeps serving new requests that arrive on those — a caller's connection
+ * pool (the router's to a subgraph, a load balancer's) keeps reusing them, so a loaded server
+ * never finishes closing, and a deadline then cuts requests off mid-way. So while draining,
+ * every response carries `Connection: close`: each connection ends after the response in
+ * flight on it, and callers open new connections, which are refused.
+ */
+export function gracefulCloser(server: Server): (timeoutMs: number) => Promise<void> {
+  const active = new Set<ServerResponse>();
+  let draining = false;
+  // Prepended so that it runs before the request handler can send headers.
+  server.prependListener('request', (_req: IncomingMessage, res: ServerResponse) => {
+    if (draining) res.setHeader('connection', 'close');
+    active.add(res);
+    res.once('close', () => active.delete(res));
+  });
+  return async (timeoutMs) => {
+    draining = true;
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    for (const res of active) if (!res.headersSent) res.setHeader('connection', 'close');
+    server.closeIdleConnections();
+    const deadline = Date.now() + timeoutMs;
+    while (active.size > 0 && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    // Now only idle connections (or, past the deadline, stuck requests) are left.
+    server.closeAllConnections();
+    await closed;
+  };
 }

@@ -21,14 +21,15 @@ import type { Config } from './config.js';
 import type { CassandraClient } from './cassandra/client.js';
 import { Db } from './cassandra/db.js';
 import { CursorCodec } from './cassandra/pagination.js';
-import { ErrorCode, EXPECTED_CODES } from './errors.js';
+import { codeOfFormattedError, ErrorCode, EXPECTED_CODES } from './errors.js';
 import { requestTags, TAGS_EXTENSION, TAGS_REQUEST_HEADER } from './cache/entityTags.js';
 import { REQUEST_ID_HEADER, verifyIdentity, type Identity } from './identity.js';
 import type { Logger } from './logger.js';
 import { setLoaderMode } from './loaders.js';
 import { createSubgraphMetrics, type SubgraphMetrics } from './metrics.js';
-import { headerMapOf, isClientHangUp, readBody, sendJson } from './http.js';
+import { gracefulCloser, headerMapOf, isClientHangUp, readBody, sendJson } from './http.js';
 import { StartupError } from './startup.js';
+import { refuseUnexecutableOperations } from './unexecutableOperations.js';
 
 /** What every subgraph's context starts from. */
 export interface BaseContext {
@@ -81,7 +82,10 @@ export async function createSubgraphServer<TContext extends BaseContext>(
   // response cache and to purge it after mutations; see cache/entityTags.ts.
   const reportEntityTags: ApolloServerPlugin<TContext> = {
     async requestDidStart({ request }) {
-      if (request.http?.headers.get(TAGS_REQUEST_HEADER) !== '1') return;
+      // '1': every tag (the router's response cache stores and purges by them); 'writes': only
+      // a mutation's (a router without the cache still purges the others' entries).
+      const wanted = request.http?.headers.get(TAGS_REQUEST_HEADER);
+      if (wanted !== '1' && wanted !== 'writes') return;
       return {
         async willSendResponse({ response }) {
           const tags = requestTags.getStore();
@@ -89,7 +93,10 @@ export async function createSubgraphServer<TContext extends BaseContext>(
           const result = response.body.singleResult;
           result.extensions = {
             ...result.extensions,
-            [TAGS_EXTENSION]: { reads: [...tags.reads], writes: [...tags.writes] },
+            [TAGS_EXTENSION]: {
+              reads: wanted === '1' ? [...tags.reads] : [],
+              writes: [...tags.writes],
+            },
           };
         },
       };
@@ -110,10 +117,19 @@ export async function createSubgraphServer<TContext extends BaseContext>(
     schema,
     // Inline tracing (ftv1) is for Apollo's SaaS usage reporting, which we do not use; it
     // costs time on every field.
-    plugins: [countRequests, reportEntityTags, ApolloServerPluginInlineTraceDisabled()],
+    plugins: [
+      countRequests,
+      reportEntityTags,
+      refuseUnexecutableOperations as ApolloServerPlugin<TContext>,
+      ApolloServerPluginInlineTraceDisabled(),
+    ],
     introspection: !config.isProduction,
     includeStacktraceInErrorResponses: false,
     formatError: (formatted, error) => formatSubgraphError(formatted, error, metrics, logger),
+    // The entry point (main.ts) owns SIGTERM/SIGINT: Apollo's own handler (on unless
+    // NODE_ENV=test) would stop this server at once and then re-raise the signal, killing the
+    // process mid-drain — writes executed, their answers never sent.
+    stopOnTerminationSignals: false,
   });
   await apollo.start();
 
@@ -138,6 +154,7 @@ export async function createSubgraphServer<TContext extends BaseContext>(
     });
   });
   httpServer.keepAliveTimeout = 65_000;
+  const drain = gracefulCloser(httpServer);
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://subgraph');
@@ -167,12 +184,17 @@ export async function createSubgraphServer<TContext extends BaseContext>(
     let body: unknown;
     if (req.method === 'POST') {
       const raw = await readBody(req);
-      if (raw === null)
+      if (raw === null) {
+        // readBody stopped reading mid-body: the connection cannot carry another request, and
+        // kept alive it would wedge the client's next request on it (found by
+        // test/e2e/hostile-input.test.ts), so it is closed after this answer.
+        res.setHeader('connection', 'close');
         return sendJson(res, 413, {
           errors: [
             { message: 'Request body too large', extensions: { code: ErrorCode.BAD_USER_INPUT } },
           ],
         });
+      }
       try {
         body = raw.length ? JSON.parse(raw) : undefined;
       } catch {
@@ -233,11 +255,13 @@ export async function createSubgraphServer<TContext extends BaseContext>(
           resolve(`http://${host}:${address.port}/graphql`);
         });
       }),
+    /**
+     * Graceful: stop accepting, let in-flight requests finish (up to 10 s) and close their
+     * keep-alive connections — the router's pool would otherwise keep them busy, and the
+     * server open, for as long as it sends requests (see gracefulCloser).
+     */
     close: async () => {
-      await new Promise<void>((resolve) => {
-        httpServer.close(() => resolve());
-        httpServer.closeIdleConnections();
-      });
+      await drain(10_000);
       await apollo.stop();
     },
   };
@@ -253,7 +277,7 @@ function formatSubgraphError(
   metrics: SubgraphMetrics,
   logger: Logger,
 ): GraphQLFormattedError {
-  const code = String(formatted.extensions?.['code'] ?? '');
+  const code = codeOfFormattedError(formatted, error);
   // Apollo's own request errors (parse/validation) carry their own codes and are safe.
   const isApolloCode =
     /^(GRAPHQL_PARSE_FAILED|GRAPHQL_VALIDATION_FAILED|BAD_REQUEST|PERSISTED_QUERY_NOT_FOUND|PERSISTED_QUERY_NOT_SUPPORTED|OPERATION_RESOLUTION_FAILURE)$/.test(
@@ -261,7 +285,7 @@ function formatSubgraphError(
     );
   if (EXPECTED_CODES.has(code) || isApolloCode) {
     metrics.resolverErrors.inc({ code });
-    return formatted;
+    return { ...formatted, extensions: { ...formatted.extensions, code } };
   }
   metrics.resolverErrors.inc({ code: ErrorCode.INTERNAL_SERVER_ERROR });
   const original = error instanceof GraphQLError ? (error.originalError ?? error) : error;
