@@ -94,6 +94,7 @@ export async function createRouter(
         url: config.router.subgraphUrls[name] ?? url ?? '',
         signingSecret: config.identitySigningSecret,
         timeoutMs: config.router.subgraphTimeoutMs,
+        mutationTimeoutMs: config.router.subgraphMutationTimeoutMs,
         retries: config.router.subgraphRetries,
         metrics,
         agent,

@@ -57,6 +57,13 @@ export interface SubgraphClientOptions {
   readonly url: string;
   readonly signingSecret: string;
   readonly timeoutMs: number;
+  /**
+   * The deadline of a mutation's fetch (SUBGRAPH_MUTATION_TIMEOUT_MS): longer, because a
+   * mutation is sent once, and one given up on may still commit — its deadline must outlast the
+   * subgraph's own write path (a logged batch waits out a dead Cassandra node's conviction,
+   * ~20-30 s: subgraphs/shared/cassandra/client.ts, docs/cassandra-cluster.md).
+   */
+  readonly mutationTimeoutMs: number;
   readonly retries: number;
   readonly metrics: RouterMetrics;
   readonly agent: Agent;
@@ -132,7 +139,8 @@ export class SubgraphClient implements GraphQLDataSource<RouterContext> {
       let pending = memo?.get(memoKey);
       if (!pending) {
         const attempts = isMutation ? 1 : this.options.retries + 1;
-        pending = this.breaker.fire(() => this.sendWithRetries(body, headers, attempts));
+        const timeoutMs = isMutation ? this.options.mutationTimeoutMs : this.options.timeoutMs;
+        pending = this.breaker.fire(() => this.sendWithRetries(body, headers, attempts, timeoutMs));
         memo?.set(memoKey, pending);
       }
       reply = await pending;
@@ -189,10 +197,11 @@ export class SubgraphClient implements GraphQLDataSource<RouterContext> {
     body: string,
     headers: Record<string, string>,
     attempts: number,
+    timeoutMs: number,
   ): Promise<SubgraphReply> {
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.send(body, headers);
+        return await this.send(body, headers, timeoutMs);
       } catch (error) {
         // A subgraph's 4xx answer will not change on a retry.
         const status = error instanceof SubgraphHttpError ? error.status : undefined;
@@ -204,12 +213,15 @@ export class SubgraphClient implements GraphQLDataSource<RouterContext> {
     }
   }
 
-  private async send(body: string, headers: Record<string, string>): Promise<SubgraphReply> {
+  private async send(
+    body: string,
+    headers: Record<string, string>,
+    timeoutMs: number,
+  ): Promise<SubgraphReply> {
     // undici's headersTimeout and bodyTimeout bound the wait for the headers and each pause
     // between body chunks, not the whole answer: a subgraph streaming its body a few bytes at a
     // time held the request for as long as it streamed (test/faults/subgraph-loss.test.ts saw
     // ~10 s with a 400 ms timeout). One timer per attempt makes SUBGRAPH_TIMEOUT_MS a deadline.
-    const { timeoutMs } = this.options;
     const deadline = new AbortController();
     const timer = setTimeout(
       () => deadline.abort(new Error(`no complete answer within ${timeoutMs} ms`)),

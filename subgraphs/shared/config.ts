@@ -163,6 +163,8 @@ const envSchema = z
     /** Whether requests without credentials are served (as the anonymous identity). */
     ROUTER_ALLOW_ANONYMOUS: bool.default(true),
     SUBGRAPH_TIMEOUT_MS: z.coerce.number().int().min(50).max(120_000).default(5000),
+    /** A mutation's fetch deadline: sent once, it must outlast the subgraph's write path. */
+    SUBGRAPH_MUTATION_TIMEOUT_MS: z.coerce.number().int().min(50).max(300_000).default(40_000),
     SUBGRAPH_RETRIES: z.coerce.number().int().min(0).max(5).default(2),
     /** Seconds a "session not revoked" answer is trusted (cached in Redis). */
     SESSION_CHECK_CACHE_SECONDS: z.coerce.number().int().min(0).max(300).default(5),
@@ -253,6 +255,7 @@ export interface Config {
     readonly graphqlPath: string;
     readonly allowAnonymous: boolean;
     readonly subgraphTimeoutMs: number;
+    readonly subgraphMutationTimeoutMs: number;
     readonly subgraphRetries: number;
     readonly sessionCheckCacheSeconds: number;
     readonly rateLimits: Readonly<Record<string, number>>;
@@ -411,6 +414,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       graphqlPath: env.ROUTER_GRAPHQL_PATH,
       allowAnonymous: env.ROUTER_ALLOW_ANONYMOUS,
       subgraphTimeoutMs: env.SUBGRAPH_TIMEOUT_MS,
+      subgraphMutationTimeoutMs: env.SUBGRAPH_MUTATION_TIMEOUT_MS,
       subgraphRetries: env.SUBGRAPH_RETRIES,
       sessionCheckCacheSeconds: env.SESSION_CHECK_CACHE_SECONDS,
       rateLimits: Object.freeze(
