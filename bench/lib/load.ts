@@ -53,6 +53,8 @@ export async function runLoad(options: {
   readonly connections: number;
   readonly seconds: number;
   readonly sources: readonly RequestSource[];
+  /** Caps the requests per second of all connections together (default: as fast as answered). */
+  readonly overallRate?: number;
 }): Promise<LoadFigures> {
   const latencies: number[] = [];
   let bytes = 0;
@@ -96,6 +98,7 @@ export async function runLoad(options: {
         duration: options.seconds,
         pipelining: 1,
         timeout: 10,
+        ...(options.overallRate ? { overallRate: options.overallRate } : {}),
         requests,
       },
       (error: unknown, finished) => (error ? reject(error as Error) : resolve(finished)),

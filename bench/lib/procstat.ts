@@ -30,7 +30,8 @@ function cpuTicks(pid: number): number {
   return Number(fields[11]) + Number(fields[12]); // utime, stime (fields 14 and 15)
 }
 
-function rssKb(pid: number): number {
+/** Resident set size of a process now, in kB (VmRSS); throws once it has exited. */
+export function rssKb(pid: number): number {
   const match = /^VmRSS:\s+(\d+)\s+kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   return match ? Number(match[1]) : 0;
 }

@@ -1,9 +1,10 @@
 /**
- * The federated stack as separate node processes — the three subgraphs and the router, each
- * `node --import tsx <entry>` — for tests that signal or measure a process (shutdown drain,
- * soak). A thin layer over the benchmark's harness (bench/lib/processes.ts starts, waits for
- * and stops the children; bench/lib/stack.ts says how each is configured), adding free loopback
- * ports, this suite's keyspace and Redis prefix, and clean-up when the test process exits.
+ * The federated stack as separate node processes — the three subgraphs and the router, each its
+ * own `node` — for tests that signal or measure a process (shutdown drain, soak). A thin layer
+ * over the benchmark's harness (bench/lib/processes.ts builds, starts, waits for and stops the
+ * children; bench/lib/stack.ts says how each is configured), adding free loopback ports, this
+ * suite's keyspace and Redis prefix, inspectors on request, and clean-up when the test process
+ * exits.
  *
  * @remarks
  * Everything runs on 127.0.0.1. Only processes this module spawned are ever signalled: on
@@ -12,7 +13,7 @@
  * handler SIGKILLs what is left.
  */
 import { createServer } from 'node:net';
-import { ProcessGroup, type Service } from '../../bench/lib/processes.js';
+import { ProcessGroup, type Service, type ServiceSpec } from '../../bench/lib/processes.js';
 import { routerSpec, subgraphSpecs } from '../../bench/lib/stack.js';
 import { testConfig } from './stack.js';
 
@@ -40,6 +41,11 @@ export interface StackOptions {
   readonly redisKeyPrefix: string;
   /** Extra router environment (e.g. RESPONSE_CACHE). */
   readonly routerEnv?: Readonly<Record<string, string>>;
+  /**
+   * Starts every process with its inspector on a free loopback port (see
+   * {@link inspectorPortOf}), for a test that reads their heaps.
+   */
+  readonly inspect?: boolean;
 }
 
 export interface StackProcesses {
@@ -69,17 +75,17 @@ export async function startSubgraphProcesses(options: StackOptions): Promise<Sta
     sessions: await freePort(),
     fleet: await freePort(),
   };
-  const withPrefix = (env: Readonly<Record<string, string>>) => ({
-    ...env,
-    REDIS_KEY_PREFIX: options.redisKeyPrefix,
+  const configure = async (spec: ServiceSpec): Promise<ServiceSpec> => ({
+    ...spec,
+    env: { ...spec.env, REDIS_KEY_PREFIX: options.redisKeyPrefix },
+    ...(options.inspect
+      ? { nodeArgs: [...(spec.nodeArgs ?? []), `--inspect=127.0.0.1:${await freePort()}`] }
+      : {}),
   });
   const started: Partial<Record<SubgraphName, Service>> = {};
   try {
     for (const spec of subgraphSpecs(keyspace, subgraphPorts, 'batched')) {
-      started[spec.name as SubgraphName] = await group.start({
-        ...spec,
-        env: withPrefix(spec.env),
-      });
+      started[spec.name as SubgraphName] = await group.start(await configure(spec));
     }
   } catch (error) {
     await group.stopAll();
@@ -102,7 +108,7 @@ export async function startSubgraphProcesses(options: StackOptions): Promise<Sta
         responseCache: true,
         extraEnv: { ...options.routerEnv },
       });
-      const router = await group.start({ ...spec, env: withPrefix(spec.env) });
+      const router = await group.start(await configure(spec));
       await waitForReadiness(router.baseUrl);
       return router;
     },
@@ -111,6 +117,15 @@ export async function startSubgraphProcesses(options: StackOptions): Promise<Sta
       groups.delete(group);
     },
   };
+}
+
+/** The inspector port of a service started with `inspect: true`. */
+export function inspectorPortOf(service: Service): number | undefined {
+  for (const arg of service.spec.nodeArgs ?? []) {
+    const match = /^--inspect=127\.0\.0\.1:(\d+)$/.exec(arg);
+    if (match) return Number(match[1]);
+  }
+  return undefined;
 }
 
 /** Waits (bounded) until the router's /readyz says every subgraph answers. */
