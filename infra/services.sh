@@ -25,7 +25,7 @@ start() {
   # The router gets a larger young generation (ROUTER_NODE_FLAGS in bench/lib/stack.ts: the
   # scavenger was its largest single cost in the CPU profile).
   local flags=()
-  [[ $name == router ]] && flags=(--max-semi-space-size=64)
+  [[ $name == router ]] && flags=(--max-semi-space-size=32)
   setsid nohup node "${flags[@]}" "${ENTRY[$name]}" >"$STATE/$name.log" 2>&1 </dev/null &
   echo $! >"$STATE/$name.pid"
   for _ in $(seq 1 150); do

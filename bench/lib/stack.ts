@@ -44,11 +44,14 @@ export const DEVELOPMENT_SECRETS = (() => {
 /**
  * A larger young generation: the router allocates a lot of short-lived objects per request
  * (result shaping, JSON), and the profile showed the scavenger as the largest single cost.
+ * 32 MB semi-spaces (V8's default is 16): 64 MB took GC from 15.4% to 12.0% of busy time but
+ * put the router-bound scenario's peak RSS at 455-519 MB at 64 connections; 32 MB measured
+ * 283-359 MB there (bench/README.md), the memory target being 300 MB.
  * Kept in step with infra/services.sh and the `router` npm script.
  */
 export const ROUTER_NODE_FLAGS: readonly string[] = process.env.BENCH_ROUTER_NODE_FLAGS
   ? process.env.BENCH_ROUTER_NODE_FLAGS.split(' ').filter(Boolean) // to compare GC settings
-  : ['--max-semi-space-size=64'];
+  : ['--max-semi-space-size=32'];
 
 export function commonEnv(keyspace: string): Record<string, string> {
   return {

@@ -73,7 +73,10 @@ export class ResponseCache {
     options: { localMaxBytes?: number } = {},
   ) {
     this.local = new LRUCache<string, LocalEntry>({
-      maxSize: options.localMaxBytes ?? 64 * 1024 * 1024,
+      // 32 MB: the local layer only spares the hottest entries a Redis round trip (each copy
+      // lives at most LOCAL_TTL_CAP_MS); 64 MB showed up as ~200 MB more peak RSS under the
+      // partner-batch benchmark, whose responses are all distinct.
+      maxSize: options.localMaxBytes ?? 32 * 1024 * 1024,
       sizeCalculation: (entry) => entry.body.length + 64,
       ttlAutopurge: false,
       dispose: (entry, key) => {
