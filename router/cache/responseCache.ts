@@ -74,8 +74,8 @@ export class ResponseCache {
   ) {
     this.local = new LRUCache<string, LocalEntry>({
       // 32 MB: the local layer only spares the hottest entries a Redis round trip (each copy
-      // lives at most LOCAL_TTL_CAP_MS); 64 MB showed up as ~200 MB more peak RSS under the
-      // partner-batch benchmark, whose responses are all distinct.
+      // lives at most LOCAL_TTL_CAP_MS). At 64 MB, the partner-batch benchmark (every response
+      // distinct, so the layer fills and never hits) peaked at 430-532 MB RSS.
       maxSize: options.localMaxBytes ?? 32 * 1024 * 1024,
       sizeCalculation: (entry) => entry.body.length + 64,
       ttlAutopurge: false,
