@@ -71,7 +71,7 @@ const RESULTS_PATH = process.env['SOAK_RESULTS'] ?? join(REPO_ROOT, 'test/soak/r
  *
  * @remarks
  * Every cache in these processes is bounded (the router's verified-JWT LRU holds 20,000 tokens,
- * ~8 MB, full after 20,000 requests — 286 s at 70 requests/s; its local response cache 64 MB,
+ * ~8 MB, full after 20,000 requests — 286 s at 70 requests/s; its local response cache by size,
  * here a few hundred entries; its rate-limit counts one minute's callers; DataLoaders live per
  * request), so after warm-up both should stay flat but for GC noise: a few MB of RSS either way,
  * well under 1 MB of heap after a full GC. A leak under this load is larger: retaining 1 KB per
