@@ -239,11 +239,19 @@ export class ResponseCache {
   }
 
   private listenForInvalidations(): void {
-    // Subscribing needs its own connection; it may queue commands while reconnecting.
+    // Subscribing needs its own connection; it may queue commands while reconnecting, and it
+    // has no command timeout: after a reconnect ioredis re-subscribes by itself without
+    // catching, so with the shared 100 ms timeout a busy event loop turned a Redis restart
+    // into an unhandled rejection that crashed the router (found by the soak, test/soak/).
     const subscriber =
       this.redis instanceof Redis
-        ? this.redis.duplicate({ enableOfflineQueue: true })
-        : (this.redis as Cluster).duplicate();
+        ? this.redis.duplicate({ enableOfflineQueue: true, commandTimeout: undefined })
+        : (this.redis as Cluster).duplicate(undefined, {
+            redisOptions: {
+              ...(this.redis as Cluster).options.redisOptions,
+              commandTimeout: undefined,
+            },
+          });
     subscriber.on('error', () => undefined);
     subscriber.on('message', (_channel: string, message: string) => {
       try {
