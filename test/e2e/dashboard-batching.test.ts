@@ -40,7 +40,9 @@ async function measure(federation: Federation, token: string, first: number) {
     userReads: () =>
       total(federation, 'fleetgraph_cassandra_partitions_read_total', { table: 'users_by_id' }),
     sessionReads: () =>
-      total(federation, 'fleetgraph_cassandra_partitions_read_total', { table: 'sessions_by_user' }),
+      total(federation, 'fleetgraph_cassandra_partitions_read_total', {
+        table: 'sessions_by_user',
+      }),
     missionReads: () =>
       total(federation, 'fleetgraph_cassandra_partitions_read_total', { table: 'missions_by_id' }),
     statements: () => total(federation, 'fleetgraph_cassandra_statements_total'),
