@@ -37,6 +37,8 @@ export interface RateDecision {
 /** How often local increments are sent to Redis (and other instances' counts learned). */
 export const FLUSH_INTERVAL_MS = 100;
 const WINDOW_MS = 60_000;
+/** Subjects per flush pipeline. */
+const FLUSH_CHUNK = 250;
 
 interface WindowCount {
   readonly window: number;
@@ -110,25 +112,31 @@ export class RateLimiter {
       this.redisReachable = false;
       return;
     }
-    const pipeline = this.redis.pipeline();
-    for (const { subject, count, sent } of batch) {
-      const key = `rl:${subject}:${count.window}`;
-      pipeline.incrby(key, sent);
-      pipeline.expire(key, 61);
-    }
-    try {
-      const replies = await pipeline.exec();
-      for (const [i, { count, sent }] of batch.entries()) {
-        const [error, value] = replies?.[i * 2] ?? [new Error('no reply'), null];
-        if (error) continue; // stays pending, sent next time
-        count.pending -= sent;
-        count.shared = Math.max(count.shared, Number(value));
+    // In chunks: after an outage every subject of the window is pending at once, and one
+    // pipeline of thousands of commands could outlast the command timeout as a whole.
+    let anyAnswered = false;
+    for (let start = 0; start < batch.length; start += FLUSH_CHUNK) {
+      const chunk = batch.slice(start, start + FLUSH_CHUNK);
+      const pipeline = this.redis.pipeline();
+      for (const { subject, count, sent } of chunk) {
+        const key = `rl:${subject}:${count.window}`;
+        pipeline.incrby(key, sent);
+        pipeline.expire(key, 61);
       }
-      this.redisReachable = true;
-    } catch {
-      // Timed out or disconnected: the increments stay pending and are sent next time (an
-      // increment that did reach Redis may then count twice — the safe direction).
-      this.redisReachable = false;
+      try {
+        const replies = await pipeline.exec();
+        for (const [i, { count, sent }] of chunk.entries()) {
+          const [error, value] = replies?.[i * 2] ?? [new Error('no reply'), null];
+          if (error) continue; // stays pending, sent next time
+          count.pending -= sent;
+          count.shared = Math.max(count.shared, Number(value));
+          anyAnswered = true;
+        }
+      } catch {
+        // Timed out or disconnected: the increments stay pending and are sent next time (an
+        // increment that did reach Redis may then count twice — the safe direction).
+      }
     }
+    this.redisReachable = anyAnswered;
   }
 }
