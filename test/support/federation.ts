@@ -83,6 +83,10 @@ export async function startFederation(
     ...process.env,
     FLEETGRAPH_ENV: 'test',
     LOG_LEVEL: 'silent',
+    // Redis keys of this test process only: rate-limit counts are shared through Redis, and
+    // the hostile-input file's thousands of requests as admin (0, 0) left the next file's
+    // router (the IDE test, same user, same minute) rate-limited.
+    REDIS_KEY_PREFIX: `fgtest-${process.pid}:`,
     SUBGRAPH_URLS: Object.entries(subgraphs)
       .map(
         ([name, s]) =>
