@@ -45,14 +45,3 @@ export function createLoader<V>(
     mode === 'naive' ? { batch: false, cache: false } : { maxBatchSize: MAX_BATCH_SIZE },
   );
 }
-
-/** Re-orders rows fetched in any order to the keys they were asked for (missing → null). */
-export function alignToKeys<R>(
-  keys: readonly string[],
-  rows: Iterable<R>,
-  keyOf: (row: R) => string,
-): (R | null)[] {
-  const byKey = new Map<string, R>();
-  for (const row of rows) byKey.set(keyOf(row), row);
-  return keys.map((key) => byKey.get(key) ?? null);
-}
