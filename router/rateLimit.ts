@@ -21,7 +21,9 @@
  * (N instances admit at most N × the limit), and unsent increments are kept and sent once
  * Redis is back. Failing closed would turn a cache outage into an API outage; failing open
  * would lift every partner's limit for as long as Redis is down. Requests decided while Redis
- * is unreachable are counted as bypasses (fleetgraph_router_redis_bypass_total{purpose="rate_limit"}).
+ * is unreachable — the connection is not ready, or flushes have failed for
+ * {@link SHARED_COUNTS_STALE_MS} — are counted as bypasses
+ * (fleetgraph_router_redis_bypass_total{purpose="rate_limit"}).
  */
 import type { RedisClient } from '../subgraphs/shared/redis/client.js';
 
@@ -39,6 +41,12 @@ export const FLUSH_INTERVAL_MS = 100;
 const WINDOW_MS = 60_000;
 /** Subjects per flush pipeline. */
 const FLUSH_CHUNK = 250;
+/**
+ * How long flushes may keep failing on a ready connection before decisions count as per
+ * instance. One flush slower than the command timeout on a loaded machine leaves the shared
+ * counts 200 ms old instead of 100 ms — not an outage; a second of failures is.
+ */
+const SHARED_COUNTS_STALE_MS = 1_000;
 
 interface WindowCount {
   readonly window: number;
@@ -52,8 +60,8 @@ export class RateLimiter {
   private readonly counts = new Map<string, WindowCount>();
   private readonly timer: NodeJS.Timeout;
   private flushing: Promise<void> | undefined;
-  /** False after a flush failed, until one succeeds: decisions are then per instance. */
-  private redisReachable = true;
+  /** When flushes started failing (undefined while they succeed). */
+  private failingSince: number | undefined;
 
   constructor(
     private readonly redis: RedisClient,
@@ -82,7 +90,9 @@ export class RateLimiter {
       limit,
       remaining: Math.max(0, limit - used),
       retryAfterSeconds,
-      bypassed: !this.redisReachable || this.redis.status !== 'ready',
+      bypassed:
+        this.redis.status !== 'ready' ||
+        (this.failingSince !== undefined && now - this.failingSince >= SHARED_COUNTS_STALE_MS),
     };
   }
 
@@ -109,7 +119,7 @@ export class RateLimiter {
     }
     if (batch.length === 0) return;
     if (this.redis.status !== 'ready') {
-      this.redisReachable = false;
+      this.failingSince ??= now;
       return;
     }
     // In chunks: after an outage every subject of the window is pending at once, and one
@@ -137,6 +147,7 @@ export class RateLimiter {
         // increment that did reach Redis may then count twice — the safe direction).
       }
     }
-    this.redisReachable = anyAnswered;
+    if (anyAnswered) this.failingSince = undefined;
+    else this.failingSince ??= now;
   }
 }
