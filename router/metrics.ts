@@ -45,6 +45,22 @@ export function createRouterMetrics() {
       labelNames: ['subgraph'],
       registers,
     }),
+    executionsShed: new Counter({
+      name: 'fleetgraph_router_executions_shed_total',
+      help: 'Requests answered 503 SERVICE_OVERLOADED: the execution queue was full',
+      registers,
+    }),
+    executionQueueSeconds: new Histogram({
+      name: 'fleetgraph_router_execution_queue_seconds',
+      help: 'Time a request waited for an execution slot (ROUTER_MAX_CONCURRENT_EXECUTIONS)',
+      buckets: [0.001, 0.005, 0.025, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers,
+    }),
+    executionsQueued: new Gauge({
+      name: 'fleetgraph_router_executions_queued',
+      help: 'Requests waiting for an execution slot',
+      registers,
+    }),
     rateLimited: new Counter({
       name: 'fleetgraph_router_rate_limited_total',
       help: 'Requests refused by the rate limiter, by class',
@@ -64,6 +80,11 @@ export function createRouterMetrics() {
     cacheStores: new Counter({
       name: 'fleetgraph_router_cache_stores_total',
       help: 'Responses stored in the response cache',
+      registers,
+    }),
+    cacheAdmissionsDeferred: new Counter({
+      name: 'fleetgraph_router_cache_admissions_deferred_total',
+      help: 'Cacheable responses not stored yet: executed fewer than RESPONSE_CACHE_MIN_USES times',
       registers,
     }),
     cacheInvalidations: new Counter({

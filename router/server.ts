@@ -40,6 +40,7 @@ import { JwtVerifier } from './auth/jwt.js';
 import { SessionRevocationCheck } from './auth/sessionRevocation.js';
 import { serveIde } from './ide.js';
 import { createRouterMetrics, type RouterMetrics } from './metrics.js';
+import { ExecutionLimit } from './executionLimit.js';
 import { RateLimiter } from './rateLimit.js';
 import { RedisKeyValueCache } from './redisKeyValueCache.js';
 import { TrustedDocuments } from './trustedDocuments.js';
@@ -119,8 +120,15 @@ export async function createRouter(
     allowAnonymous: config.router.allowAnonymous,
   });
   const rateLimiter = new RateLimiter(redis, config.router.rateLimits);
+  const executionLimit = new ExecutionLimit(
+    config.router.maxConcurrentExecutions,
+    config.router.maxQueuedExecutions,
+    metrics,
+  );
   const trustedDocuments = new TrustedDocuments(config.router.trustedDocumentsDir);
-  const responseCache = config.router.responseCache ? new ResponseCache(redis, metrics) : undefined;
+  const responseCache = config.router.responseCache
+    ? new ResponseCache(redis, metrics, { minUses: config.router.responseCacheMinUses })
+    : undefined;
   const apqCache = new RedisKeyValueCache(redis, 'apq:', () =>
     metrics.redisBypasses.inc({ purpose: 'apq' }),
   );
@@ -318,7 +326,23 @@ export async function createRouter(
       }
     }
 
+    // Stampede protection: concurrent misses for one key compute once; the others then read
+    // the stored response (or compute themselves if it was not cacheable).
+    const flightKey =
+      cacheKey ?? `${requestHash}|${scopeKey(auth.identity, 'PRIVATE', restricted)}`;
     const execute = async (): Promise<void> => {
+      const admission = await executionLimit.run(executeNow, () => !res.destroyed);
+      if (admission.admitted || res.destroyed) return;
+      res.setHeader('retry-after', 1);
+      metrics.errors.inc({ code: 'SERVICE_OVERLOADED' });
+      sendErrors(
+        res,
+        503,
+        `The router is at its limit of ${config.router.maxConcurrentExecutions} executing and ${config.router.maxQueuedExecutions} queued operations; retry shortly`,
+        'SERVICE_OVERLOADED',
+      );
+    };
+    const executeNow = async (): Promise<void> => {
       let body: unknown;
       try {
         body = raw?.length ? JSON.parse(raw) : undefined;
@@ -363,6 +387,7 @@ export async function createRouter(
           String(res.getHeader('content-type') ?? 'application/json'),
           auth.identity,
           restricted,
+          flightKey,
         );
         if (!config.isProduction) res.setHeader('x-cache', cacheKey ? 'MISS' : 'UNKNOWN');
       }
@@ -370,10 +395,6 @@ export async function createRouter(
     };
 
     if (!responseCache || !requestHash || !responseCache.available) return execute();
-    // Stampede protection: concurrent misses for one key compute once; the others then read
-    // the stored response (or compute themselves if it was not cacheable).
-    const flightKey =
-      cacheKey ?? `${requestHash}|${scopeKey(auth.identity, 'PRIVATE', restricted)}`;
     const role = await responseCache.singleFlight(flightKey, execute);
     if (role === 'follower') {
       const key =
@@ -455,6 +476,7 @@ export async function createRouter(
     contentType: string,
     identity: Identity,
     restricted: boolean,
+    flightKey: string,
   ): Promise<void> {
     if (!responseCache) return;
     try {
@@ -473,6 +495,7 @@ export async function createRouter(
         state.policy,
         { body: Buffer.from(body, 'utf8'), contentType },
         state.reads,
+        flightKey,
       );
     } catch {
       metrics.redisBypasses.inc({ purpose: 'response_cache' });

@@ -158,8 +158,19 @@ const envSchema = z
     TRUSTED_DOCUMENTS_DIR: z.string().default('schema/operations'),
     /** Router worker processes sharing ROUTER_PORT (node:cluster); 1 = no cluster. */
     ROUTER_WORKERS: z.coerce.number().int().min(1).max(64).default(1),
+    /**
+     * Operations executing at once per router process; more wait in a queue of
+     * ROUTER_MAX_QUEUED_EXECUTIONS, and beyond it get 503 (router/executionLimit.ts).
+     */
+    ROUTER_MAX_CONCURRENT_EXECUTIONS: z.coerce.number().int().min(1).max(10_000).default(32),
+    ROUTER_MAX_QUEUED_EXECUTIONS: z.coerce.number().int().min(0).max(100_000).default(2000),
     /** Whether the router caches whole query responses in Redis (router/cache/). */
     RESPONSE_CACHE: bool.default(true),
+    /**
+     * Uses of a response before it is stored (nginx's proxy_cache_min_uses): 2 leaves out
+     * responses asked for once, which fill the cache and cost a Redis write each, never a hit.
+     */
+    RESPONSE_CACHE_MIN_USES: z.coerce.number().int().min(1).max(10).default(2),
     /** Whether requests without credentials are served (as the anonymous identity). */
     ROUTER_ALLOW_ANONYMOUS: bool.default(true),
     SUBGRAPH_TIMEOUT_MS: z.coerce.number().int().min(50).max(120_000).default(5000),
@@ -250,6 +261,9 @@ export interface Config {
     readonly supergraphPath: string;
     readonly trustedDocumentsDir: string;
     readonly responseCache: boolean;
+    readonly responseCacheMinUses: number;
+    readonly maxConcurrentExecutions: number;
+    readonly maxQueuedExecutions: number;
     readonly workers: number;
     readonly subgraphUrls: Readonly<Record<string, string>>;
     readonly graphqlPath: string;
@@ -409,6 +423,9 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       supergraphPath: env.SUPERGRAPH_PATH,
       trustedDocumentsDir: env.TRUSTED_DOCUMENTS_DIR,
       responseCache: env.RESPONSE_CACHE,
+      responseCacheMinUses: env.RESPONSE_CACHE_MIN_USES,
+      maxConcurrentExecutions: env.ROUTER_MAX_CONCURRENT_EXECUTIONS,
+      maxQueuedExecutions: env.ROUTER_MAX_QUEUED_EXECUTIONS,
       workers: env.ROUTER_WORKERS,
       subgraphUrls: Object.freeze(pairs(env.SUBGRAPH_URLS)),
       graphqlPath: env.ROUTER_GRAPHQL_PATH,

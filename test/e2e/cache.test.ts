@@ -72,8 +72,11 @@ describe('the router response cache on Redis: never stale, never leaking, failin
     const changed = seedIds.robot(0, 1, 5);
     const untouched = seedIds.robot(0, 1, 6);
     const read = (id: string) => send(federation, ROBOT, { id }, admin);
-    await read(changed);
-    await read(untouched);
+    for (let i = 0; i < 2; i++) {
+      // The first use is not stored (RESPONSE_CACHE_MIN_USES=2); the second is.
+      await read(changed);
+      await read(untouched);
+    }
     assert.equal((await read(changed)).cache, 'HIT');
     assert.equal((await read(untouched)).cache, 'HIT');
     const original = (await read(changed)).body.data!['robot'] as { status: string };
@@ -98,6 +101,23 @@ describe('the router response cache on Redis: never stale, never leaking, failin
     } finally {
       await send(federation, update, { id: changed, status: original.status }, admin);
     }
+  });
+
+  it('when a response is asked for once, then it is not stored; its second use stores it, its third is a hit', async () => {
+    const read = () => send(federation, ROBOT, { id: seedIds.robot(0, 2, 3) }, admin);
+    const stores = () => federation.routerMetric('fleetgraph_router_cache_stores_total');
+    const deferred = () =>
+      federation.routerMetric('fleetgraph_router_cache_admissions_deferred_total');
+    const [storesBefore, deferredBefore] = [await stores(), await deferred()];
+    const first = await read();
+    assert.equal(first.body.errors, undefined, JSON.stringify(first.body.errors));
+    assert.equal(await stores(), storesBefore, 'a first use is not stored');
+    assert.equal(await deferred(), deferredBefore + 1);
+    assert.equal((await read()).cache, 'MISS');
+    assert.equal(await stores(), storesBefore + 1, 'the second use is stored');
+    const third = await read();
+    assert.equal(third.cache, 'HIT');
+    assert.deepEqual(third.body, first.body);
   });
 
   it("when users A and B ask for private data concurrently, then neither ever receives the other's", async () => {
@@ -146,6 +166,7 @@ describe('the router response cache on Redis: never stale, never leaking, failin
   it('when an admin invalidates a type out of band, then its entries are purged; others may not', async () => {
     const id = seedIds.robot(0, 1, 7);
     await send(federation, ROBOT, { id }, admin);
+    await send(federation, ROBOT, { id }, admin);
     assert.equal((await send(federation, ROBOT, { id }, admin)).cache, 'HIT');
     const viewer = await tokenFor(federation.config, 0, 2, ['viewer']);
     const refused = await fetch(federation.url.replace(/\/graphql$/, '/cache/invalidate'), {
@@ -166,6 +187,7 @@ describe('the router response cache on Redis: never stale, never leaking, failin
 
   it('when Redis stops mid-test, then no request fails and bypasses are counted; when it returns, hits resume', async () => {
     const variables = { id: seedIds.robot(0, 1, 8) };
+    await send(federation, ROBOT, variables, admin);
     await send(federation, ROBOT, variables, admin);
     assert.equal((await send(federation, ROBOT, variables, admin)).cache, 'HIT');
     const bypassesBefore = await federation.routerMetric('fleetgraph_router_redis_bypass_total', {

@@ -87,6 +87,76 @@ describe('production JWTs from a JWKS endpoint', () => {
   });
 });
 
+describe('HS256 JWTs signed with JWT_SECRET', () => {
+  const secret = 'a-test-secret-of-at-least-32-characters!';
+  const config = (extra: Record<string, string> = {}) =>
+    loadConfig({ JWT_SECRET: secret, JWT_CLOCK_TOLERANCE_SECONDS: '30', ...extra });
+  const sign = (
+    claims: { iss?: string; aud?: string; exp?: number; nbf?: number; alg?: string } = {},
+    key = secret,
+  ) => {
+    const jwt = new SignJWT({ org: seedIds.organization(0), roles: ['operator'] })
+      .setProtectedHeader({ alg: claims.alg ?? 'HS256' })
+      .setSubject(seedIds.user(0, 3))
+      .setIssuedAt()
+      .setExpirationTime(claims.exp ?? '5m');
+    if (claims.iss) jwt.setIssuer(claims.iss);
+    if (claims.aud) jwt.setAudience(claims.aud);
+    if (claims.nbf) jwt.setNotBefore(claims.nbf);
+    return jwt.sign(new TextEncoder().encode(key));
+  };
+  const now = () => Math.floor(Date.now() / 1000);
+
+  it('when a token is signed with the secret, then it verifies to its identity', async () => {
+    const identity = await new JwtVerifier(config()).verify(await sign());
+    assert.equal(identity.userId, seedIds.user(0, 3));
+    assert.equal(identity.organizationId, seedIds.organization(0));
+    assert.deepEqual(identity.roles, ['operator']);
+  });
+
+  it('when the signature, algorithm or claims are wrong, then it is refused with the reason', async () => {
+    const verifier = new JwtVerifier(config());
+    const good = await sign();
+    await assert.rejects(
+      verifier.verify(await sign({}, 'another-secret-of-32-characters-or-more')),
+      /The token is invalid/,
+    );
+    // A flipped byte in the signature.
+    const tampered = good.slice(0, -2) + (good.at(-2) === 'A' ? 'B' : 'A') + good.at(-1);
+    await assert.rejects(verifier.verify(tampered), /The token is invalid/);
+    await assert.rejects(verifier.verify(await sign({ alg: 'HS512' })), /The token is invalid/);
+    const [, payload] = good.split('.');
+    const unsigned = `${Buffer.from('{"alg":"none"}').toString('base64url')}.${payload}.`;
+    await assert.rejects(verifier.verify(unsigned), /The token is invalid/);
+    await assert.rejects(verifier.verify('not.a.jwt'), /The token is invalid/);
+    await assert.rejects(
+      verifier.verify(await sign({ exp: now() - 120 })),
+      /The token has expired/,
+    );
+    await assert.rejects(verifier.verify(await sign({ nbf: now() + 120 })), /The token is invalid/);
+    // Within the tolerated skew, both still pass.
+    assert.ok(await verifier.verify(await sign({ exp: now() - 10 })));
+    assert.ok(await verifier.verify(await sign({ nbf: now() + 10 })));
+  });
+
+  it('when an issuer and audience are configured, then tokens without them are refused', async () => {
+    const verifier = new JwtVerifier(
+      config({ JWT_ISSUER: 'https://auth.example.com/', JWT_AUDIENCE: 'fleetgraph' }),
+    );
+    assert.ok(
+      await verifier.verify(await sign({ iss: 'https://auth.example.com/', aud: 'fleetgraph' })),
+    );
+    await assert.rejects(
+      verifier.verify(await sign({ aud: 'fleetgraph' })),
+      /The token is invalid/,
+    );
+    await assert.rejects(
+      verifier.verify(await sign({ iss: 'https://auth.example.com/', aud: 'other' })),
+      /The token is invalid/,
+    );
+  });
+});
+
 describe('partner API keys in Cassandra', () => {
   let cassandra: CassandraClient;
   let store: ApiKeyStore;
