@@ -80,6 +80,14 @@ const settings = {
   /** Interleaved rounds per connection count; each target's median round is reported. */
   rounds: Number(process.env.BENCH_ROUNDS ?? 3),
   warmup: Number(process.env.BENCH_WARMUP ?? 1),
+  /**
+   * Responses a run should hold (BENCH_MIN_RESPONSES): a target slower than
+   * minResponses / duration (from its warm-up) runs longer, up to maxRunSeconds. The dashboard
+   * uncached answers ~25 requests/s, so a 2 s round held ~50 responses and its rounds spread
+   * by 2x (18-44 req/s) — enough to flip its ratio to the gateway either way.
+   */
+  minResponses: Number(process.env.BENCH_MIN_RESPONSES ?? 120),
+  maxRunSeconds: 8,
   /** Seconds of load per scenario before any target is measured (BENCH_DATA_WARMUP). */
   dataWarmup: Number(process.env.BENCH_DATA_WARMUP ?? 5),
   connections: (process.env.BENCH_CONNECTIONS ?? '1,16,64').split(',').map(Number),
@@ -250,6 +258,7 @@ async function measureRun(
   connections: number,
   sources: readonly RequestSource[],
   previous: { readonly settledSnapshot?: Snapshot; readonly maxLatencyMs: number },
+  seconds: number = settings.duration,
 ): Promise<{ run: RunResult; settledSnapshot: Snapshot }> {
   const routerMetrics = isRouterTarget(target) ? [endpoint.service.baseUrl] : [];
   const snapshot = async (): Promise<Snapshot> => {
@@ -280,7 +289,7 @@ async function measureRun(
   const load = await runLoad({
     url: `${endpoint.service.baseUrl}/graphql`,
     connections,
-    seconds: settings.duration,
+    seconds,
     sources,
   });
   const resources = sampler.stop();
@@ -417,6 +426,7 @@ async function runScenario(
   // looked slow (ratios swung by 2x between runs). Interleaved, every target sees the same
   // drift, and the median drops a round that hit a burst.
   const ready: TargetId[] = [];
+  const runSeconds = new Map<TargetId, number>();
   for (const target of scenario.targets) {
     const endpoint = endpoints[target];
     if (!endpoint) continue;
@@ -429,7 +439,13 @@ async function runScenario(
         continue;
       }
       // Warm-up (not recorded): JIT, connection pools, prepared statements, cache policies.
-      await runLoad({ url, connections: 16, seconds: settings.warmup, sources: scenario.sources });
+      const warm = await runLoad({
+        url,
+        connections: 16,
+        seconds: settings.warmup,
+        sources: scenario.sources,
+      });
+      runSeconds.set(target, runSecondsFor(warm.requestsPerSecond));
       ready.push(target);
     } catch (error) {
       failures.push(`${target}: ${(error as Error).message}`);
@@ -450,6 +466,7 @@ async function runScenario(
             connections,
             scenario.sources,
             { maxLatencyMs: 0 },
+            runSeconds.get(target),
           );
           rounds.get(target)!.push(measured.run);
         } catch (error) {
@@ -661,6 +678,13 @@ async function routerBound(tokens: TokenPool): Promise<ScenarioResult[]> {
   return [result];
 }
 
+/** A run's length for a target answering `requestsPerSecond` (see settings.minResponses). */
+function runSecondsFor(requestsPerSecond: number): number {
+  if (!(requestsPerSecond > 0)) return settings.maxRunSeconds;
+  const wanted = Math.ceil(settings.minResponses / requestsPerSecond);
+  return Math.min(settings.maxRunSeconds, Math.max(settings.duration, wanted));
+}
+
 let bareHttpShared: Service | undefined;
 async function ensureBareHttp(): Promise<Service> {
   bareHttpShared ??= await newGroup().start(bareHttpSpec());
@@ -726,6 +750,7 @@ async function main(): Promise<void> {
     },
     settings: {
       durationSeconds: settings.duration,
+      minResponses: settings.minResponses,
       rounds: settings.rounds,
       warmupSeconds: settings.warmup,
       connections: settings.connections.join('/'),

@@ -22,10 +22,9 @@ start() {
     echo "[$name] reusing pid $(cat "$STATE/$name.pid") on 127.0.0.1:${PORT[$name]}"
     return
   fi
-  # The router gets a larger young generation (ROUTER_NODE_FLAGS in bench/lib/stack.ts: the
-  # scavenger was its largest single cost in the CPU profile).
+  # The router's V8 flags (router/v8-flags; why, in router/index.ts).
   local flags=()
-  [[ $name == router ]] && flags=(--max-semi-space-size=32)
+  [[ $name == router ]] && read -ra flags < <(grep -v '^#' router/v8-flags)
   setsid nohup node "${flags[@]}" "${ENTRY[$name]}" >"$STATE/$name.log" 2>&1 </dev/null &
   echo $! >"$STATE/$name.pid"
   for _ in $(seq 1 150); do

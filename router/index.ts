@@ -6,6 +6,17 @@
  * planning, JSON and authentication are CPU-bound and one Node process uses one core. Workers
  * share nothing but Redis (rate limits, response cache, APQ, session checks), which is why
  * those live there. A worker that dies is replaced.
+ *
+ * V8 flags (router/v8-flags, which every launcher reads; workers inherit them):
+ * - `--max-semi-space-size=32` (V8's default is 16): the router allocates many short-lived
+ *   objects per request (result shaping, JSON) and the scavenger was its largest single cost in
+ *   the CPU profile. 64 took GC from 15.4% to 12.0% of busy time but cost ~100 MB more RSS.
+ * - `--max-old-space-size=1024`: a ceiling far above the live heap (~35 MB idle, ~75 MB under
+ *   load), set for what it does to V8's heap growth: below 2 GB, V8 lets the old generation
+ *   grow to ~1.6× the live heap between full collections instead of 4×. Without it the
+ *   router-bound benchmark at 64 connections held 187-205 MB of old space and 373-395 MB RSS,
+ *   almost all garbage awaiting collection; with it 77-88 MB and 247-251 MB, at the same
+ *   requests/s (measured side by side, bench/README.md).
  */
 import cluster from 'node:cluster';
 import { connectCassandra } from '../subgraphs/shared/cassandra/client.js';

@@ -11,8 +11,10 @@
  * (more robots, other statuses) that the test suite counts, so it never goes into the
  * development keyspace; Redis keys get their own prefix (fgbench:) for the same reason.
  */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { loadConfig } from '../../subgraphs/shared/config.js';
-import type { ServiceSpec } from './processes.js';
+import { REPO_ROOT, type ServiceSpec } from './processes.js';
 import type { TargetId } from './results.js';
 
 export const PORTS = {
@@ -41,17 +43,15 @@ export const DEVELOPMENT_SECRETS = (() => {
   return { jwt: config.jwtSecret, identity: config.identitySigningSecret };
 })();
 
-/**
- * A larger young generation: the router allocates a lot of short-lived objects per request
- * (result shaping, JSON), and the profile showed the scavenger as the largest single cost.
- * 32 MB semi-spaces (V8's default is 16): 64 MB took GC from 15.4% to 12.0% of busy time but
- * put the router-bound scenario's peak RSS at 455-519 MB at 64 connections; 32 MB measured
- * 283-359 MB there (bench/README.md), the memory target being 300 MB.
- * Kept in step with infra/services.sh and the `router` npm script.
- */
+/** The router's V8 flags (router/v8-flags; why, in router/index.ts). */
 export const ROUTER_NODE_FLAGS: readonly string[] = process.env.BENCH_ROUTER_NODE_FLAGS
   ? process.env.BENCH_ROUTER_NODE_FLAGS.split(' ').filter(Boolean) // to compare GC settings
-  : ['--max-semi-space-size=32'];
+  : readFileSync(join(REPO_ROOT, 'router/v8-flags'), 'utf8')
+      .split('\n')
+      .filter((line) => !line.startsWith('#'))
+      .join(' ')
+      .split(' ')
+      .filter(Boolean);
 
 export function commonEnv(keyspace: string): Record<string, string> {
   return {
