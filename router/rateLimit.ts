@@ -54,6 +54,8 @@ interface WindowCount {
   shared: number;
   /** This instance's requests in the window not yet added to Redis. */
   pending: number;
+  /** Whether this instance has already set the key's expiry (once per key and window). */
+  expirySent: boolean;
 }
 
 export class RateLimiter {
@@ -78,7 +80,7 @@ export class RateLimiter {
     let count = this.counts.get(subject);
     if (!count || count.window !== window) {
       // A new window (the previous one's unsent increments no longer matter to anyone).
-      count = { window, shared: 0, pending: 0 };
+      count = { window, shared: 0, pending: 0, expirySent: false };
       this.counts.set(subject, count);
     }
     // Refused requests count too, as with the INCR before: a client hammering past its limit
@@ -128,19 +130,42 @@ export class RateLimiter {
     for (let start = 0; start < batch.length; start += FLUSH_CHUNK) {
       const chunk = batch.slice(start, start + FLUSH_CHUNK);
       const pipeline = this.redis.pipeline();
+      // The INCRBY's reply index per subject: EXPIRE goes only with a key's first increment
+      // of the window (a key without it would outlive its window; one that has it keeps it).
+      const replyAt: number[] = [];
+      let commands = 0;
       for (const { subject, count, sent } of chunk) {
         const key = `rl:${subject}:${count.window}`;
+        replyAt.push(commands);
         pipeline.incrby(key, sent);
-        pipeline.expire(key, 61);
+        commands += 1;
+        if (!count.expirySent) {
+          pipeline.expire(key, 61);
+          commands += 1;
+        }
       }
       try {
         const replies = await pipeline.exec();
-        for (const [i, { count, sent }] of chunk.entries()) {
-          const [error, value] = replies?.[i * 2] ?? [new Error('no reply'), null];
+        const recreated: string[] = [];
+        for (const [i, { subject, count, sent }] of chunk.entries()) {
+          const [error, value] = replies?.[replyAt[i]!] ?? [new Error('no reply'), null];
           if (error) continue; // stays pending, sent next time
+          if (count.expirySent) {
+            // A key that holds only what was just sent was created by this INCRBY (Redis lost
+            // it, e.g. restarted empty): it needs its expiry again.
+            if (Number(value) === sent) recreated.push(`rl:${subject}:${count.window}`);
+          } else {
+            const expiry = replies?.[replyAt[i]! + 1];
+            if (expiry && !expiry[0]) count.expirySent = true;
+          }
           count.pending -= sent;
           count.shared = Math.max(count.shared, Number(value));
           anyAnswered = true;
+        }
+        if (recreated.length > 0) {
+          const expiries = this.redis.pipeline();
+          for (const key of recreated) expiries.expire(key, 61);
+          await expiries.exec();
         }
       } catch {
         // Timed out or disconnected: the increments stay pending and are sent next time (an

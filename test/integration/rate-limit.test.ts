@@ -47,6 +47,26 @@ describe('rate limits: local decisions, shared through Redis', () => {
     assert.equal(await redis.get(`rl:${subject}:${window}`), '7');
   });
 
+  it('when a key is flushed again, then its expiry is sent once per window, and again if Redis lost the key', async () => {
+    const subject = `user:${randomUUID()}`;
+    const one = limiter(redis);
+    const now = Date.now();
+    const key = `rl:${subject}:${Math.floor(now / 60_000)}`;
+    one.check(subject, 'user', now);
+    await one.flush(now);
+    assert.ok((await redis.ttl(key)) > 0, 'the first flush sets the expiry');
+    await redis.persist(key); // were EXPIRE sent again, the key would get a TTL back
+    one.check(subject, 'user', now);
+    await one.flush(now);
+    assert.equal(await redis.ttl(key), -1, 'a later flush sends INCRBY only');
+    assert.equal(await redis.get(key), '2');
+    await redis.del(key); // lost, as when Redis restarts empty
+    one.check(subject, 'user', now);
+    await one.flush(now);
+    assert.equal(await redis.get(key), '1');
+    assert.ok((await redis.ttl(key)) > 0, 'a recreated key gets its expiry again');
+  });
+
   it('when two instances share a subject, then after a flush each counts the other’s requests', async () => {
     const subject = `user:${randomUUID()}`;
     const a = limiter(redis);
