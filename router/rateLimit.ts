@@ -71,6 +71,8 @@ export class RateLimiter {
   ) {
     this.timer = setInterval(() => void this.flush(), FLUSH_INTERVAL_MS);
     this.timer.unref();
+    // Back from an outage: share the counts now rather than at the next tick.
+    this.redis.on('ready', this.flushOnReady);
   }
 
   check(subject: string, rateClass: string, now = Date.now()): RateDecision {
@@ -106,9 +108,12 @@ export class RateLimiter {
     return this.flushing;
   }
 
+  private readonly flushOnReady = () => void this.flush();
+
   /** Stops the background flushes after a last one. */
   async close(): Promise<void> {
     clearInterval(this.timer);
+    this.redis.off('ready', this.flushOnReady);
     await this.flush().catch(() => undefined);
   }
 
@@ -161,6 +166,9 @@ export class RateLimiter {
           count.pending -= sent;
           count.shared = Math.max(count.shared, Number(value));
           anyAnswered = true;
+          // Reachable again as soon as one chunk is answered (after an outage, the remaining
+          // chunks of the backlog may take a while).
+          this.failingSince = undefined;
         }
         if (recreated.length > 0) {
           const expiries = this.redis.pipeline();
@@ -172,7 +180,6 @@ export class RateLimiter {
         // increment that did reach Redis may then count twice — the safe direction).
       }
     }
-    if (anyAnswered) this.failingSince = undefined;
-    else this.failingSince ??= now;
+    if (!anyAnswered) this.failingSince ??= now;
   }
 }

@@ -16,7 +16,12 @@ function failingButReadyRedis(): RedisClient {
     expire: () => pipeline,
     exec: () => Promise.reject(new Error('Command timed out')),
   };
-  return { status: 'ready', pipeline: () => pipeline } as unknown as RedisClient;
+  return {
+    status: 'ready',
+    pipeline: () => pipeline,
+    on: () => undefined,
+    off: () => undefined,
+  } as unknown as RedisClient;
 }
 
 describe('rate-limit decisions while flushes fail on a ready connection', () => {
