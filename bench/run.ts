@@ -86,8 +86,8 @@ const settings = {
    * uncached answers ~25 requests/s, so a 2 s round held ~50 responses and its rounds spread
    * by 2x (18-44 req/s) — enough to flip its ratio to the gateway either way.
    */
-  minResponses: Number(process.env.BENCH_MIN_RESPONSES ?? 120),
-  maxRunSeconds: 8,
+  minResponses: Number(process.env.BENCH_MIN_RESPONSES ?? 100),
+  maxRunSeconds: 5,
   /** Seconds of load per scenario before any target is measured (BENCH_DATA_WARMUP). */
   dataWarmup: Number(process.env.BENCH_DATA_WARMUP ?? 5),
   connections: (process.env.BENCH_CONNECTIONS ?? '1,16,64').split(',').map(Number),

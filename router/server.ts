@@ -331,8 +331,9 @@ export async function createRouter(
     const flightKey =
       cacheKey ?? `${requestHash}|${scopeKey(auth.identity, 'PRIVATE', restricted)}`;
     const execute = async (): Promise<void> => {
-      const admission = await executionLimit.run(executeNow, () => !res.destroyed);
-      if (admission.admitted || res.destroyed) return;
+      const clientGone = () => res.destroyed || req.socket.destroyed;
+      const admission = await executionLimit.run(executeNow, () => !clientGone());
+      if (admission.admitted || clientGone()) return;
       res.setHeader('retry-after', 1);
       metrics.errors.inc({ code: 'SERVICE_OVERLOADED' });
       sendErrors(

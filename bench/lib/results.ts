@@ -125,7 +125,7 @@ export function renderMarkdown(results: BenchResults): string {
     '- **fetches/req**: our router: `fleetgraph_router_subgraph_fetches_total`; other targets: requests the subgraphs received. **CQL/req** and **batches/req**: `fleetgraph_cassandra_statements_total` and `fleetgraph_dataloader_batches_total` deltas over the subgraphs, per response.',
     '- **RSS**: peak VmRSS during the run (subgraphs: the three together); **CPU s**: utime + stime over the run (Cassandra: the shared node; load gen: autocannon in the harness). Everything shares the same cores.',
     '- **× gw** / **× http**: req/s relative to the bare @apollo/gateway and to the bare node:http ceiling at the same connection count.',
-    `- Each run lasts durationSeconds, or longer (up to 8 s) for a target whose warm-up rate would give it fewer than minResponses responses (results.json has each run's seconds).`,
+    `- Each run lasts durationSeconds, or longer (up to 5 s) for a target whose warm-up rate would give it fewer than minResponses responses (results.json has each run's seconds).`,
     `- The load generator, the servers, Cassandra and Redis share ${results.machine.cpus} cores: the real-stack scenarios are bound by the subgraphs and Cassandra, the ceiling by the load generator. Where throughput is low, 64 connections overload the target (latency ≈ connections ÷ req/s) and p99 is capped by the run length (requests unfinished at the end are not counted); figures of overloaded runs and of short runs are rough — BENCH_DURATION=8 steadies them.`,
     '',
   );

@@ -18,6 +18,8 @@ interface CountingProxy {
   route(upstreamUrl: string): string;
   /** The most requests in flight at once since the last reset. */
   maxInFlight: number;
+  /** Requests forwarded since the proxy started. */
+  forwarded: number;
   close(): Promise<void>;
 }
 
@@ -32,10 +34,12 @@ async function startCountingProxy(holdMs: number): Promise<CountingProxy> {
       return proxied.toString();
     },
     maxInFlight: 0,
+    forwarded: 0,
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
   const server: Server = createServer((req, res) => {
     inFlight++;
+    proxy.forwarded++;
     proxy.maxInFlight = Math.max(proxy.maxInFlight, inFlight);
     const forward = request(
       {
@@ -116,6 +120,32 @@ describe('admission control: a bounded number of executions, then a queue, then 
     started.push(control);
     await sendAll(control.federation, token, robots(10));
     assert.ok(control.proxy.maxInFlight > 2, `${control.proxy.maxInFlight} in flight`);
+  });
+
+  it('when a client hangs up while its operation waits in the queue, then the operation is never executed', async () => {
+    const single = await startBehindProxy({
+      ROUTER_MAX_CONCURRENT_EXECUTIONS: '1',
+      ROUTER_MAX_QUEUED_EXECUTIONS: '10',
+    });
+    started.push(single);
+    const [first, abandoned] = robots(2);
+    const running = single.federation.query(ROBOT, { id: first }, { token });
+    await new Promise((resolve) => setTimeout(resolve, 30)); // the first holds the only slot
+    const gone = new AbortController();
+    const waiting = fetch(single.federation.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+      body: JSON.stringify({ query: ROBOT, variables: { id: abandoned } }),
+      signal: gone.signal,
+    }).catch((error: Error) => error.name);
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    gone.abort();
+    assert.equal(await waiting, 'AbortError');
+    assert.equal((await running).status, 200);
+    await new Promise((resolve) => setTimeout(resolve, 300)); // the queue's turn has come
+    assert.equal(single.proxy.forwarded, 1, 'only the first operation reached the subgraph');
+    assert.equal((await single.federation.query(ROBOT, { id: abandoned }, { token })).status, 200);
+    assert.equal(single.proxy.forwarded, 2);
   });
 
   it('when the queue is full, then the rest get 503 SERVICE_OVERLOADED with Retry-After, and the admitted ones answer', async () => {
