@@ -27,6 +27,7 @@ import type { RedisClient } from '../subgraphs/shared/redis/client.js';
 import {
   gracefulCloser,
   headerMapOf,
+  headerReaderOf,
   isClientHangUp,
   MAX_BODY_BYTES,
   readBody,
@@ -257,7 +258,8 @@ export async function createRouter(
 
     const requestId = String(req.headers[REQUEST_ID_HEADER] ?? randomUUID());
     res.setHeader(REQUEST_ID_HEADER, requestId);
-    const headers = headerMapOf(req);
+    // Only read here; copied into a HeaderMap once the request is executed.
+    const headers = headerReaderOf(req);
 
     const auth = await authenticator.authenticate(headers, req.socket.remoteAddress ?? 'unknown');
     if (!auth.ok) {
@@ -354,7 +356,7 @@ export async function createRouter(
       if (refusal) return sendErrors(res, 400, refusal, 'OPERATION_NOT_TRUSTED');
       const cacheState: RequestCacheState = { reads: new Set(), writes: new Set() };
       const response = await apollo.executeHTTPGraphQLRequest({
-        httpGraphQLRequest: { method, headers, search: url.search, body },
+        httpGraphQLRequest: { method, headers: headerMapOf(req), search: url.search, body },
         context: async () => ({
           identity: auth.identity,
           requestId,
