@@ -53,12 +53,4 @@ export class ExecutionLimit {
       return { admitted: true, value: await execute() };
     });
   }
-
-  get active(): number {
-    return this.limit.activeCount;
-  }
-
-  get queued(): number {
-    return this.limit.pendingCount;
-  }
 }

@@ -138,9 +138,11 @@ export class RateLimiter {
       // The INCRBY's reply index per subject: EXPIRE goes only with a key's first increment
       // of the window (a key without it would outlive its window; one that has it keeps it).
       const replyAt: number[] = [];
+      const keys: string[] = [];
       let commands = 0;
       for (const { subject, count, sent } of chunk) {
         const key = `rl:${subject}:${count.window}`;
+        keys.push(key);
         replyAt.push(commands);
         pipeline.incrby(key, sent);
         commands += 1;
@@ -152,13 +154,13 @@ export class RateLimiter {
       try {
         const replies = await pipeline.exec();
         const recreated: string[] = [];
-        for (const [i, { subject, count, sent }] of chunk.entries()) {
+        for (const [i, { count, sent }] of chunk.entries()) {
           const [error, value] = replies?.[replyAt[i]!] ?? [new Error('no reply'), null];
           if (error) continue; // stays pending, sent next time
           if (count.expirySent) {
             // A key that holds only what was just sent was created by this INCRBY (Redis lost
             // it, e.g. restarted empty): it needs its expiry again.
-            if (Number(value) === sent) recreated.push(`rl:${subject}:${count.window}`);
+            if (Number(value) === sent) recreated.push(keys[i]!);
           } else {
             const expiry = replies?.[replyAt[i]! + 1];
             if (expiry && !expiry[0]) count.expirySent = true;

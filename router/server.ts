@@ -496,7 +496,7 @@ export async function createRouter(
         identity,
         restricted,
         state.policy,
-        { body: Buffer.from(body, 'utf8'), contentType },
+        { body, contentType },
         state.reads,
         flightKey,
       );

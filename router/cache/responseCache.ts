@@ -155,7 +155,8 @@ export class ResponseCache {
     identity: Identity,
     restricted: boolean,
     policy: CachePolicy,
-    response: CachedResponse,
+    /** The body as executed; encoded to a Buffer only once the entry is admitted. */
+    response: { readonly body: string; readonly contentType: string },
     readTags: ReadonlySet<string>,
     flightKey?: string,
   ): Promise<void> {
@@ -175,6 +176,10 @@ export class ResponseCache {
       return;
     }
     this.uses.delete(key);
+    const entry: CachedResponse = {
+      body: Buffer.from(response.body, 'utf8'),
+      contentType: response.contentType,
+    };
     const ttl = policy.maxAge;
     const tags = [
       '*',
@@ -185,7 +190,7 @@ export class ResponseCache {
     multi.set(`policy:${requestHash}`, JSON.stringify(policy), 'EX', 3600);
     multi.set(
       `resp:${key}`,
-      Buffer.concat([Buffer.from(`${response.contentType}\n`, 'latin1'), response.body]),
+      Buffer.concat([Buffer.from(`${entry.contentType}\n`, 'latin1'), entry.body]),
       'EX',
       ttl,
     );
@@ -197,7 +202,7 @@ export class ResponseCache {
     }
     await multi.exec();
     this.policies.set(requestHash, policy);
-    this.local.set(key, { ...response, tags }, { ttl: Math.min(ttl * 1000, LOCAL_TTL_CAP_MS) });
+    this.local.set(key, { ...entry, tags }, { ttl: Math.min(ttl * 1000, LOCAL_TTL_CAP_MS) });
     for (const tag of tags) {
       let keys = this.localByTag.get(tag);
       if (!keys) this.localByTag.set(tag, (keys = new Set()));
