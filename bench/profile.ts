@@ -1,7 +1,7 @@
 /**
  * `npm run bench:profile -- --label before|after|<name>`: a CPU profile of our router under the
  * router-bound scenario (bench/routerbound: in-memory subgraphs, 16 fetches per operation), at 16
- * connections for 10 s (BENCH_PROFILE_SECONDS), every request from a distinct caller.
+ * connections (BENCH_PROFILE_CONNECTIONS) for 10 s (BENCH_PROFILE_SECONDS), every request from a distinct caller.
  *
  * The router runs as `node --cpu-prof --cpu-prof-dir=bench/results/profiles` (response cache
  * off; authentication, rate limits, operation limits and metrics on) and writes
@@ -47,7 +47,10 @@ if (!/^[\w.-]{1,40}$/.test(label)) {
 }
 const seconds = Number(process.env.BENCH_PROFILE_SECONDS ?? 10);
 const profileCacheHits = process.env.BENCH_PROFILE_CACHE === 'true';
-const connections = 16;
+/** BENCH_PROFILE_CONNECTIONS (default 16); 1 shows the per-request latency path of hits. */
+const connections = Number(process.env.BENCH_PROFILE_CONNECTIONS ?? 16);
+if (!Number.isInteger(connections) || connections < 1 || connections > 256)
+  throw new Error(`BENCH_PROFILE_CONNECTIONS must be an integer in [1, 256] (got ${connections})`);
 const keyspace = process.env.BENCH_KEYSPACE ?? 'fleetgraph_bench';
 const PROFILE_DIR = join(REPO_ROOT, 'bench/results/profiles');
 const TOP_JSON = join(REPO_ROOT, 'bench/results/profile-top.json');
@@ -86,7 +89,7 @@ function renderMarkdown(records: readonly ProfileRecord[]): string {
   const out = [
     '# Router CPU profiles (router-bound scenario)',
     '',
-    'Written by `npm run bench:profile -- --label <label>` (bench/profile.ts): our router under the router-bound operation (16 subgraph fetches, in-memory subgraphs), 16 connections, every request from a distinct caller. Self time per function during the load window only (start-up excluded); `(idle)` excluded from the percentages, which are shares of busy time. Profiles: `bench/results/profiles/router-<label>.cpuprofile` (not committed).',
+    'Written by `npm run bench:profile -- --label <label>` (bench/profile.ts): our router under the router-bound operation (16 subgraph fetches, in-memory subgraphs), 16 connections unless the section says otherwise, every request from a distinct caller. Self time per function during the load window only (start-up excluded); `(idle)` excluded from the percentages, which are shares of busy time. Profiles: `bench/results/profiles/router-<label>.cpuprofile` (not committed).',
     '',
   ];
   for (const record of records) {
@@ -94,7 +97,7 @@ function renderMarkdown(records: readonly ProfileRecord[]): string {
     out.push(
       `## ${record.label}`,
       '',
-      `${record.date}, Node ${record.node}: ${record.requestsPerSecond} req/s, p50 ${record.p50Ms} ms, p99 ${record.p99Ms} ms, ${record.errors} errors over ${record.seconds} s; ${summary.totalSamples} samples (${summary.idleSamples} idle)${summary.windowed ? '' : ', whole process (the load window matched no samples)'}.`,
+      `${record.date}, Node ${record.node}, ${record.connections} connection${record.connections === 1 ? '' : 's'}: ${record.requestsPerSecond} req/s, p50 ${record.p50Ms} ms, p99 ${record.p99Ms} ms, ${record.errors} errors over ${record.seconds} s; ${summary.totalSamples} samples (${summary.idleSamples} idle)${summary.windowed ? '' : ', whole process (the load window matched no samples)'}.`,
       '',
       '| # | self % | self ms | function | location |',
       '| ---: | ---: | ---: | --- | --- |',

@@ -9,6 +9,8 @@
  *      through SubgraphClient (signed identity, timeouts, retries, circuit breaker).
  * Routes: ROUTER_GRAPHQL_PATH (default /graphql), /healthz, /readyz, /metrics, /ide (dev).
  */
+// First: replaces @apollo/federation-internals' getter exports before the gateway loads it.
+import './flatFederationExports.js';
 import { createHash, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -206,6 +208,10 @@ export async function createRouter(
     // Automatic persisted queries, shared by all router instances through Redis.
     persistedQueries: { cache: apqCache, ttl: 86_400 },
     includeStacktraceInErrorResponses: false,
+    // Apollo Server's default pretty-prints every response (JSON.stringify(value, null, 2)):
+    // 6.7 % of the router-bound profile's busy time, and a third more bytes on the wire for a
+    // deep response. Clients parse JSON; nobody reads indentation.
+    stringifyResult: (result) => JSON.stringify(result),
     introspection: !config.isProduction,
     csrfPrevention: true,
     formatError: (formatted, error) =>
