@@ -13,11 +13,12 @@
  *    fetches, our router vs the bare gateway vs bare http.
  * 5. Writes bench/results/results.json, results.md and chart.svg.
  *
- * Settings (environment): BENCH_DURATION seconds per run (default 3), BENCH_WARMUP seconds per
+ * Settings (environment): BENCH_DURATION seconds per run (default 2), BENCH_WARMUP seconds per
  * target before its runs (default 1), BENCH_CONNECTIONS (default 1,16,64), BENCH_SEED
  * (large|demo), BENCH_KEYSPACE (default fleetgraph_bench), BENCH_IDENTITIES (token pool size,
  * default 20000), BENCH_PARTNER_KEYS (default 32), BENCH_SCENARIOS (comma-separated ids to run,
- * default all). Everything it starts is stopped at the end, on error and on Ctrl-C.
+ * default all), BENCH_TARGETS (comma-separated targets to measure, default all: a quick A/B
+ * such as router-cache,bare-http). Everything it starts is stopped at the end, on error and on Ctrl-C.
  * `npm run bench -- --render` only re-renders results.md and chart.svg from results.json.
  */
 import { cpus, totalmem } from 'node:os';
@@ -96,6 +97,8 @@ const settings = {
   identities: Number(process.env.BENCH_IDENTITIES ?? 20_000),
   partnerKeys: Number(process.env.BENCH_PARTNER_KEYS ?? 32),
   scenarios: process.env.BENCH_SCENARIOS?.split(',').map((s) => s.trim()),
+  /** BENCH_TARGETS: only these targets (e.g. router-cache,bare-http), for quick A/B runs. */
+  targets: process.env.BENCH_TARGETS?.split(',').map((s) => s.trim()),
 };
 if (!(settings.duration > 0 && settings.duration <= 30))
   throw new Error(`BENCH_DURATION must be in (0, 30] seconds (got ${settings.duration})`);
@@ -429,7 +432,7 @@ async function runScenario(
   const runSeconds = new Map<TargetId, number>();
   for (const target of scenario.targets) {
     const endpoint = endpoints[target];
-    if (!endpoint) continue;
+    if (!endpoint || (settings.targets && !settings.targets.includes(target))) continue;
     try {
       const url = `${endpoint.service.baseUrl}/graphql`;
       const check = await sampleCheck(url, scenario.sources, responseBytes);

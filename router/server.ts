@@ -248,7 +248,14 @@ export async function createRouter(
   const drain = gracefulCloser(httpServer);
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const url = new URL(req.url ?? '/', 'http://router');
+    // The GraphQL path as sent is matched without a URL object (building one was 2.5% of the
+    // cache-hit path's busy time); anything else goes through URL's normalisation below.
+    const target = req.url ?? '/';
+    const queryAt = target.indexOf('?');
+    if ((queryAt < 0 ? target : target.slice(0, queryAt)) === graphqlPath)
+      return handleGraphQL(req, res, queryAt < 0 ? '' : target.slice(queryAt));
+    const url = new URL(target, 'http://router');
+    if (url.pathname === graphqlPath) return handleGraphQL(req, res, url.search);
     if (url.pathname === '/healthz') return sendJson(res, 200, { status: 'ok' });
     if (url.pathname === '/readyz') return readiness(res);
     if (url.pathname === '/metrics') {
@@ -260,8 +267,15 @@ export async function createRouter(
       return serveIde(url.pathname, graphqlPath, res);
     }
     if (url.pathname === '/cache/invalidate' && req.method === 'POST') return invalidate(req, res);
-    if (url.pathname !== graphqlPath) return sendJson(res, 404, { error: 'not found' });
+    return sendJson(res, 404, { error: 'not found' });
+  }
 
+  /** GraphQL requests: `search` is the request target's query string ('' or '?…'). */
+  async function handleGraphQL(
+    req: IncomingMessage,
+    res: ServerResponse,
+    search: string,
+  ): Promise<void> {
     const requestId = String(req.headers[REQUEST_ID_HEADER] ?? randomUUID());
     res.setHeader(REQUEST_ID_HEADER, requestId);
     // Only read here; copied into a HeaderMap once the request is executed.
@@ -313,7 +327,7 @@ export async function createRouter(
       responseCache && (method === 'POST' || method === 'GET')
         ? ResponseCache.requestHash(
             `${schemaVersion}|${method}`,
-            raw ?? url.search,
+            raw ?? search,
             headers.get('accept'),
           )
         : undefined;
@@ -358,11 +372,11 @@ export async function createRouter(
       } catch {
         return sendErrors(res, 400, 'Request body is not valid JSON', ErrorCode.BAD_USER_INPUT);
       }
-      const refusal = applyTrustedDocuments(method, url, body, restricted);
+      const refusal = applyTrustedDocuments(method, search, body, restricted);
       if (refusal) return sendErrors(res, 400, refusal, 'OPERATION_NOT_TRUSTED');
       const cacheState: RequestCacheState = { reads: new Set(), writes: new Set() };
       const response = await apollo.executeHTTPGraphQLRequest({
-        httpGraphQLRequest: { method, headers: headerMapOf(req), search: url.search, body },
+        httpGraphQLRequest: { method, headers: headerMapOf(req), search, body },
         context: async () => ({
           identity: auth.identity,
           requestId,
@@ -518,11 +532,11 @@ export async function createRouter(
    */
   function applyTrustedDocuments(
     method: string,
-    url: URL,
+    search: string,
     body: unknown,
     required: boolean,
   ): string | undefined {
-    const request = (method === 'POST' ? body : Object.fromEntries(url.searchParams)) as
+    const request = (method === 'POST' ? body : Object.fromEntries(new URLSearchParams(search))) as
       Record<string, unknown> | undefined;
     const extensions =
       typeof request?.['extensions'] === 'string'

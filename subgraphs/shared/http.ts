@@ -8,8 +8,54 @@ import { HeaderMap } from '@apollo/server';
 /** Largest request body accepted: a reportTelemetry call of 10,000 samples is ~1.5 MB of JSON. */
 export const MAX_BODY_BYTES = 4_000_000;
 
-/** The request's body as text, or null when it exceeds {@link MAX_BODY_BYTES}. */
-export async function readBody(req: IncomingMessage): Promise<string | null> {
+/**
+ * The request's body as text, or null when it exceeds {@link MAX_BODY_BYTES} (reading then
+ * stops mid-body, and the caller must close the connection after answering). Rejects when the
+ * client hangs up mid-body.
+ */
+export function readBody(req: IncomingMessage): Promise<string | null> {
+  // A declared Content-Length within the limit cannot be exceeded (the HTTP parser holds the
+  // body to it), so such a body is read with plain listeners: the async iterator's promises
+  // and extra ticks were 3.3% of the router's cache-hit path (bench/results/profile-top.md),
+  // where every body is one small chunk. Bodies too large, or chunked, take the bounded path.
+  const declared = req.headers['content-length'];
+  if (declared !== undefined && Number(declared) <= MAX_BODY_BYTES) return readDeclaredBody(req);
+  return readBoundedBody(req);
+}
+
+function readDeclaredBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    const onData = (chunk: Buffer) => chunks.push(chunk);
+    const onEnd = () => {
+      detach();
+      resolve(
+        chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks).toString('utf8'),
+      );
+    };
+    const onError = (error: Error) => {
+      detach();
+      reject(error);
+    };
+    // Closed before its end (a client hanging up mid-body): the same error as for-await gives.
+    const onClose = () => {
+      detach();
+      reject(Object.assign(new Error('aborted'), { code: 'ECONNRESET' }));
+    };
+    const detach = () => {
+      req.off('data', onData);
+      req.off('end', onEnd);
+      req.off('error', onError);
+      req.off('close', onClose);
+    };
+    req.on('data', onData);
+    req.on('end', onEnd);
+    req.on('error', onError);
+    req.on('close', onClose);
+  });
+}
+
+async function readBoundedBody(req: IncomingMessage): Promise<string | null> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req) {
