@@ -10,12 +10,17 @@
  * is mapped to its identity from a table the harness passes in (BENCH_PARTNER_IDENTITIES)
  * instead of being looked up in Cassandra.
  *
+ * It runs the published @apollo/gateway code (the `apollo-gateway-stock` alias of the same
+ * version), not the copy our router patches, and without router/flatFederationExports.ts.
+ *
  * Environment: BENCH_PORT (listen port, 127.0.0.1), SUPERGRAPH_PATH, SUBGRAPH_URLS and
  * IDENTITY_SIGNING_SECRET as for the router (read through loadConfig).
  */
 import { readFileSync } from 'node:fs';
 import type { IncomingHttpHeaders } from 'node:http';
-import { ApolloGateway, RemoteGraphQLDataSource } from '@apollo/gateway';
+// The stock package, installed under an alias: node_modules/@apollo/gateway carries our patch
+// (router/patches), and the baseline must be the gateway as published.
+import { ApolloGateway, RemoteGraphQLDataSource } from 'apollo-gateway-stock';
 import { ApolloServer } from '@apollo/server';
 import { startStandaloneServer } from '@apollo/server/standalone';
 import { loadConfig } from '../../subgraphs/shared/config.js';
