@@ -104,6 +104,27 @@ function ratio(value: number, base: number | undefined): string {
   return `${r >= 10 ? r.toFixed(0) : r >= 0.1 ? r.toFixed(2) : r.toPrecision(2)}×`;
 }
 
+/**
+ * The median over rounds of (this target's round i ÷ the baseline's round i). Round i of every
+ * target ran within the same minute (the rounds interleave the targets), so pairing them
+ * cancels the machine's drift between rounds, which the ratio of two medians does not: on a
+ * shared 2-core machine one target's median round and the baseline's can come from different
+ * stretches. Undefined without rounds on both sides.
+ */
+export function pairedRatio(
+  rounds: readonly number[] | undefined,
+  baselineRounds: readonly number[] | undefined,
+): number | undefined {
+  if (!rounds?.length || rounds.length !== baselineRounds?.length) return undefined;
+  const ratios = rounds
+    .map((value, i) => value / baselineRounds[i]!)
+    .filter((r) => Number.isFinite(r))
+    .sort((a, b) => a - b);
+  if (ratios.length === 0) return undefined;
+  const middle = Math.floor(ratios.length / 2);
+  return ratios.length % 2 ? ratios[middle] : (ratios[middle - 1]! + ratios[middle]!) / 2;
+}
+
 export function renderMarkdown(results: BenchResults): string {
   const out: string[] = [];
   out.push('# Fleetgraph benchmark results', '');
@@ -124,7 +145,7 @@ export function renderMarkdown(results: BenchResults): string {
     '- **req/s** counts completed responses; **errors** = non-2xx + transport errors + 2xx responses with GraphQL `errors` (every response body is checked).',
     '- **fetches/req**: our router: `fleetgraph_router_subgraph_fetches_total`; other targets: requests the subgraphs received. **CQL/req** and **batches/req**: `fleetgraph_cassandra_statements_total` and `fleetgraph_dataloader_batches_total` deltas over the subgraphs, per response.',
     '- **RSS**: peak VmRSS during the run (subgraphs: the three together); **CPU s**: utime + stime over the run (Cassandra: the shared node; load gen: autocannon in the harness). Everything shares the same cores.',
-    '- **× gw** / **× http**: req/s relative to the bare @apollo/gateway and to the bare node:http ceiling at the same connection count.',
+    '- **× gw** / **× http**: req/s relative to the bare @apollo/gateway and to the bare node:http ceiling at the same connection count (median against median). **paired**: the median of the per-round ratios — round i of every target runs in the same stretch of time, so this one cancels the drift between rounds.',
     `- Each run lasts durationSeconds, or longer (up to 5 s) for a target whose warm-up rate would give it fewer than minResponses responses (results.json has each run's seconds).`,
     `- The load generator, the servers, Cassandra and Redis share ${results.machine.cpus} cores: the real-stack scenarios are bound by the subgraphs and Cassandra, the ceiling by the load generator. Where throughput is low, 64 connections overload the target (latency ≈ connections ÷ req/s) and p99 is capped by the run length (requests unfinished at the end are not counted); figures of overloaded runs and of short runs are rough — BENCH_DURATION=8 steadies them.`,
     '',
@@ -158,17 +179,25 @@ export function renderMarkdown(results: BenchResults): string {
     for (const failure of scenario.failures) out.push(`- **failure**: ${failure}`);
     if (scenario.failures.length) out.push('');
     out.push(
-      '| target | conns | req/s (rounds min–max) | p50 ms | p95 ms | p99 ms | errors | fetches/req | CQL/req | batches/req | cache hits | target RSS MB | target CPU s | subgraphs RSS MB | subgraphs CPU s | Cassandra CPU s | load gen CPU s | × gw | × http |',
-      '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+      '| target | conns | req/s (rounds min–max) | p50 ms | p95 ms | p99 ms | errors | fetches/req | CQL/req | batches/req | cache hits | target RSS MB | target CPU s | subgraphs RSS MB | subgraphs CPU s | Cassandra CPU s | load gen CPU s | × gw | × http | × gw paired | × http paired |',
+      '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
     );
+    const baselineRun = (target: TargetId, connections: number) =>
+      scenario.runs.find((r) => r.target === target && r.load.connections === connections);
     const baseline = (target: TargetId, connections: number) =>
-      scenario.runs.find((r) => r.target === target && r.load.connections === connections)?.load
-        .requestsPerSecond;
+      baselineRun(target, connections)?.load.requestsPerSecond;
+    const paired = (run: RunResult, target: TargetId) => {
+      const value = pairedRatio(
+        run.roundsRequestsPerSecond,
+        baselineRun(target, run.load.connections)?.roundsRequestsPerSecond,
+      );
+      return value === undefined ? '–' : ratio(value, 1);
+    };
     for (const run of scenario.runs) {
       const { load, perRequest, resources } = run;
       const fetches = perRequest.routerSubgraphFetches ?? perRequest.subgraphRequests;
       out.push(
-        `| ${TARGET_LABELS[run.target]} | ${load.connections} | ${fixed(load.requestsPerSecond, 0)}${spread(run.roundsRequestsPerSecond)} | ${fixed(load.latencyMs.p50)} | ${fixed(load.latencyMs.p95)} | ${fixed(load.latencyMs.p99)} | ${load.errors.total} | ${fixed(fetches, 2)} | ${fixed(perRequest.cassandraStatements, 1)} | ${fixed(perRequest.loaderBatches, 2)} | ${run.cache ? `${(run.cache.hitRatio * 100).toFixed(0)}%` : '–'} | ${fixed(resources.target.peakRssMb, 0)} | ${fixed(resources.target.cpuSeconds, 1)} | ${fixed(resources.subgraphs?.peakRssMb, 0)} | ${fixed(resources.subgraphs?.cpuSeconds, 1)} | ${fixed(resources.cassandra?.cpuSeconds, 1)} | ${fixed(resources.loadGenerator.cpuSeconds, 1)} | ${ratio(load.requestsPerSecond, baseline('bare-gateway', load.connections))} | ${ratio(load.requestsPerSecond, baseline('bare-http', load.connections))} |`,
+        `| ${TARGET_LABELS[run.target]} | ${load.connections} | ${fixed(load.requestsPerSecond, 0)}${spread(run.roundsRequestsPerSecond)} | ${fixed(load.latencyMs.p50)} | ${fixed(load.latencyMs.p95)} | ${fixed(load.latencyMs.p99)} | ${load.errors.total} | ${fixed(fetches, 2)} | ${fixed(perRequest.cassandraStatements, 1)} | ${fixed(perRequest.loaderBatches, 2)} | ${run.cache ? `${(run.cache.hitRatio * 100).toFixed(0)}%` : '–'} | ${fixed(resources.target.peakRssMb, 0)} | ${fixed(resources.target.cpuSeconds, 1)} | ${fixed(resources.subgraphs?.peakRssMb, 0)} | ${fixed(resources.subgraphs?.cpuSeconds, 1)} | ${fixed(resources.cassandra?.cpuSeconds, 1)} | ${fixed(resources.loadGenerator.cpuSeconds, 1)} | ${ratio(load.requestsPerSecond, baseline('bare-gateway', load.connections))} | ${ratio(load.requestsPerSecond, baseline('bare-http', load.connections))} | ${paired(run, 'bare-gateway')} | ${paired(run, 'bare-http')} |`,
       );
     }
     const errorSamples = scenario.runs.filter((r) => r.load.errors.sample);
