@@ -10,6 +10,10 @@ cd "$ROOT"
 if [[ ! -d node_modules ]]; then
   echo "[up] installing npm dependencies (npm ci)"
   npm ci --no-audit --no-fund
+else
+  # npm ci applies router/patches (postinstall); a node_modules installed before a patch was
+  # added gets it here. Idempotent: an applied patch is recognised and left as it is.
+  npx --no-install patch-package --patch-dir router/patches --error-on-fail >/dev/null
 fi
 bash infra/cassandra/start.sh
 bash infra/redis/start.sh
