@@ -66,7 +66,6 @@ async function readBoundedBody(req: IncomingMessage): Promise<string | null> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
-/** Node's request headers as the HeaderMap Apollo Server takes (repeated values joined). */
 /**
  * Reads a request's headers as HeaderMap does (lower-case names, repeated values joined),
  * without copying them: the router's cache-hit path needs two of them, and building a
@@ -81,6 +80,7 @@ export function headerReaderOf(req: IncomingMessage): { get(name: string): strin
   };
 }
 
+/** Node's request headers as the HeaderMap Apollo Server takes (repeated values joined). */
 export function headerMapOf(req: IncomingMessage): HeaderMap {
   const headers = new HeaderMap();
   for (const [key, value] of Object.entries(req.headers)) {
