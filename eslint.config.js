@@ -9,15 +9,63 @@ export default tseslint.config(
   {
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],
-      // process.env is read in exactly one place: subgraphs/shared/config.ts.
+      // process.env is read in exactly one place: platform/config.ts.
       'no-restricted-properties': [
         'error',
         { object: 'process', property: 'env', message: 'Read configuration through loadConfig().' },
       ],
     },
   },
+  // Layers only point down (docs/architecture.md); test/unit/layering.test.ts resolves every
+  // import exactly, these catch the plain cases while typing.
   {
-    files: ['subgraphs/shared/config.ts', 'test/**', 'scripts/**', 'bench/**'],
+    files: ['platform/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex: '(^|/)(router|subgraphs)/',
+              message: 'The platform layer imports neither the router nor the subgraphs.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: ['router/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { regex: '(^|/)subgraphs/', message: 'The router imports nothing from subgraphs/.' },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: ['subgraphs/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { regex: '(^|/)router/', message: 'A subgraph does not import the router.' },
+            {
+              regex: '^(\\.\\./)+(users|sessions|fleet)/',
+              message: 'A subgraph does not import another subgraph (shared code goes in kit/).',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: ['platform/config.ts', 'test/**', 'scripts/**', 'bench/**'],
     rules: { 'no-restricted-properties': 'off' },
   },
 );

@@ -39,21 +39,21 @@ import { seedIds } from '../scripts/seed-ids.js';
 import { fleetSubgraph } from '../subgraphs/fleet/subgraph.js';
 import { sessionsSubgraph } from '../subgraphs/sessions/subgraph.js';
 import { usersSubgraph } from '../subgraphs/users/subgraph.js';
-import { Db } from '../subgraphs/shared/cassandra/db.js';
-import { CursorCodec } from '../subgraphs/shared/cassandra/pagination.js';
-import { loadConfig, type Config } from '../subgraphs/shared/config.js';
-import { connectCassandra, type CassandraClient } from '../subgraphs/shared/cassandra/client.js';
-import { signIdentity, type Identity } from '../subgraphs/shared/identity.js';
-import { createLogger } from '../subgraphs/shared/logger.js';
-import { createSubgraphMetrics } from '../subgraphs/shared/metrics.js';
-import { createRedis, waitForRedis } from '../subgraphs/shared/redis/client.js';
+import { Db } from '../subgraphs/kit/cassandra/db.js';
+import { CursorCodec } from '../subgraphs/kit/cassandra/pagination.js';
+import { loadConfig, type Config } from '../platform/config.js';
+import { connectCassandra, type CassandraClient } from '../platform/cassandra/client.js';
+import { signIdentity, type Identity } from '../platform/contract/identity.js';
+import { createLogger } from '../platform/logger.js';
+import { createSubgraphMetrics } from '../subgraphs/kit/metrics.js';
+import { createRedis, waitForRedis } from '../platform/redis/client.js';
 import {
   createSubgraphServer,
   type BaseContext,
   type SubgraphDefinition,
   type SubgraphServer,
-} from '../subgraphs/shared/server.js';
-import { runMain } from '../subgraphs/shared/startup.js';
+} from '../subgraphs/kit/server.js';
+import { runMain } from '../platform/startup.js';
 
 /** Per HTTP scenario, both variants at once (1 s when a slow start-up left no time for 2). */
 const WINDOW_SECONDS = 2;

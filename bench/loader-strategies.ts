@@ -11,11 +11,11 @@
  * alternating which goes first so drift on the node hits both alike, after a warm-up.
  */
 import { seedIds, SCALES } from '../scripts/seed-ids.js';
-import { loadConfig } from '../subgraphs/shared/config.js';
-import { connectCassandra } from '../subgraphs/shared/cassandra/client.js';
-import { Db } from '../subgraphs/shared/cassandra/db.js';
-import { createSubgraphMetrics } from '../subgraphs/shared/metrics.js';
-import { runMain } from '../subgraphs/shared/startup.js';
+import { loadConfig } from '../platform/config.js';
+import { connectCassandra } from '../platform/cassandra/client.js';
+import { Db } from '../subgraphs/kit/cassandra/db.js';
+import { createSubgraphMetrics } from '../subgraphs/kit/metrics.js';
+import { runMain } from '../platform/startup.js';
 import { robotsRepository } from '../subgraphs/fleet/repository/robots.js';
 
 const ITERATIONS = Number(process.env.BENCH_ITERATIONS ?? 50);

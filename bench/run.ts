@@ -25,8 +25,8 @@ import { cpus, totalmem } from 'node:os';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { seedIds, type SeedScale } from '../scripts/seed-ids.js';
-import { connectCassandra, type CassandraClient } from '../subgraphs/shared/cassandra/client.js';
-import { loadConfig } from '../subgraphs/shared/config.js';
+import { connectCassandra, type CassandraClient } from '../platform/cassandra/client.js';
+import { loadConfig } from '../platform/config.js';
 import {
   createPartnerKeys,
   mintTokenPool,

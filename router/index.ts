@@ -19,11 +19,11 @@
  *   requests/s (measured side by side, bench/README.md).
  */
 import cluster from 'node:cluster';
-import { connectCassandra } from '../subgraphs/shared/cassandra/client.js';
-import { loadConfig } from '../subgraphs/shared/config.js';
-import { createLogger } from '../subgraphs/shared/logger.js';
-import { createRedis } from '../subgraphs/shared/redis/client.js';
-import { runMain } from '../subgraphs/shared/startup.js';
+import { connectCassandra } from '../platform/cassandra/client.js';
+import { loadConfig } from '../platform/config.js';
+import { createLogger } from '../platform/logger.js';
+import { createRedis } from '../platform/redis/client.js';
+import { runMain } from '../platform/startup.js';
 import { createRouter } from './server.js';
 
 runMain(async () => {

@@ -25,7 +25,7 @@
  * {@link SHARED_COUNTS_STALE_MS} — are counted as bypasses
  * (fleetgraph_router_redis_bypass_total{purpose="rate_limit"}).
  */
-import type { RedisClient } from '../subgraphs/shared/redis/client.js';
+import type { RedisClient } from '../platform/redis/client.js';
 
 export interface RateDecision {
   readonly allowed: boolean;

@@ -5,7 +5,7 @@
  * must fail open: a Redis error is a miss, never a failed request.
  */
 import type { KeyValueCache, KeyValueCacheSetOptions } from '@apollo/utils.keyvaluecache';
-import type { RedisClient } from '../subgraphs/shared/redis/client.js';
+import type { RedisClient } from '../platform/redis/client.js';
 
 export class RedisKeyValueCache implements KeyValueCache<string> {
   constructor(

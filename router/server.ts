@@ -20,12 +20,12 @@ import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/dis
 import { ApolloArmor } from '@escape.tech/graphql-armor';
 import type { GraphQLFormattedError } from 'graphql';
 import { request } from 'undici';
-import type { CassandraClient } from '../subgraphs/shared/cassandra/client.js';
-import type { Config } from '../subgraphs/shared/config.js';
-import { codeOfFormattedError, ErrorCode, EXPECTED_CODES } from '../subgraphs/shared/errors.js';
-import { REQUEST_ID_HEADER, type Identity } from '../subgraphs/shared/identity.js';
-import type { Logger } from '../subgraphs/shared/logger.js';
-import type { RedisClient } from '../subgraphs/shared/redis/client.js';
+import type { CassandraClient } from '../platform/cassandra/client.js';
+import type { Config } from '../platform/config.js';
+import { codeOfFormattedError, ErrorCode, EXPECTED_CODES } from '../platform/contract/errors.js';
+import { REQUEST_ID_HEADER, type Identity } from '../platform/contract/identity.js';
+import type { Logger } from '../platform/logger.js';
+import type { RedisClient } from '../platform/redis/client.js';
 import {
   gracefulCloser,
   headerMapOf,
@@ -34,9 +34,9 @@ import {
   MAX_BODY_BYTES,
   readBody,
   sendJson,
-} from '../subgraphs/shared/http.js';
-import { StartupError } from '../subgraphs/shared/startup.js';
-import { refuseUnexecutableOperations } from '../subgraphs/shared/unexecutableOperations.js';
+} from '../platform/http.js';
+import { StartupError } from '../platform/startup.js';
+import { refuseUnexecutableOperations } from '../platform/unexecutableOperations.js';
 import { ApiKeyStore } from './auth/apiKeys.js';
 import { Authenticator } from './auth/authenticate.js';
 import { JwtVerifier } from './auth/jwt.js';

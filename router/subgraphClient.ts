@@ -15,15 +15,15 @@
  * - the caller's identity signed once per request (identity.ts) and the request id,
  * - identical fetches within one request (same subgraph, same body) sent once,
  * - the subgraph's Cache-Control folded into the request's cache policy, and its entity tags
- *   (subgraphs/shared/cache/entityTags.ts) collected for the response cache.
+ *   (subgraphs/kit/cassandra/entityTags.ts) collected for the response cache.
  */
 import type { GraphQLDataSource, GraphQLDataSourceProcessOptions } from '@apollo/gateway';
 import type { GatewayGraphQLResponse } from '@apollo/server-gateway-interface';
 import { GraphQLError } from 'graphql';
 import CircuitBreaker from 'opossum';
 import { Agent, request, type Dispatcher } from 'undici';
-import { TAGS_EXTENSION, TAGS_REQUEST_HEADER } from '../subgraphs/shared/cache/entityTags.js';
-import { REQUEST_ID_HEADER, signIdentity, type Identity } from '../subgraphs/shared/identity.js';
+import { TAGS_EXTENSION, TAGS_REQUEST_HEADER } from '../platform/contract/entityTags.js';
+import { REQUEST_ID_HEADER, signIdentity, type Identity } from '../platform/contract/identity.js';
 import type { RouterMetrics } from './metrics.js';
 
 export interface RouterContext {
@@ -39,7 +39,7 @@ export interface RouterContext {
 }
 
 export interface RequestCacheState {
-  /** Entity tags the subgraph fetches read / wrote (subgraphs/shared/cache/entityTags.ts). */
+  /** Entity tags the subgraph fetches read / wrote (subgraphs/kit/cassandra/entityTags.ts). */
   readonly reads: Set<string>;
   readonly writes: Set<string>;
   policy?: { maxAge: number; scope: 'PUBLIC' | 'PRIVATE' } | null;
@@ -61,7 +61,7 @@ export interface SubgraphClientOptions {
    * The deadline of a mutation's fetch (SUBGRAPH_MUTATION_TIMEOUT_MS): longer, because a
    * mutation is sent once, and one given up on may still commit — its deadline must outlast the
    * subgraph's own write path (a logged batch waits out a dead Cassandra node's conviction,
-   * ~20-30 s: subgraphs/shared/cassandra/client.ts, docs/cassandra-cluster.md).
+   * ~20-30 s: platform/cassandra/client.ts, docs/cassandra-cluster.md).
    */
   readonly mutationTimeoutMs: number;
   readonly retries: number;

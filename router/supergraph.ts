@@ -11,7 +11,7 @@
  */
 import { readFileSync, unwatchFile, watchFile } from 'node:fs';
 import type { SupergraphSdlHook } from '@apollo/gateway';
-import type { Logger } from '../subgraphs/shared/logger.js';
+import type { Logger } from '../platform/logger.js';
 
 /** Subgraph name → URL, from the supergraph's `join__Graph` enum. */
 export function subgraphUrlsOf(supergraphSdl: string): Record<string, string> {

@@ -12,7 +12,7 @@ import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { parse, print } from 'graphql';
-import { StartupError } from '../subgraphs/shared/startup.js';
+import { StartupError } from '../platform/startup.js';
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 

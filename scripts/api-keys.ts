@@ -8,10 +8,10 @@
  * The key (fgk_…) is printed once and never stored.
  */
 import { ApiKeyStore } from '../router/auth/apiKeys.js';
-import { connectCassandra } from '../subgraphs/shared/cassandra/client.js';
-import { loadConfig } from '../subgraphs/shared/config.js';
-import { runMain, StartupError } from '../subgraphs/shared/startup.js';
-import { isUuid } from '../subgraphs/shared/validate.js';
+import { connectCassandra } from '../platform/cassandra/client.js';
+import { loadConfig } from '../platform/config.js';
+import { runMain, StartupError } from '../platform/startup.js';
+import { isUuid } from '../subgraphs/kit/validate.js';
 
 export const KNOWN_SCOPES = [
   'fleet:read',

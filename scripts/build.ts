@@ -21,8 +21,8 @@ import { buildSync } from 'esbuild';
 
 const ROOT = join(import.meta.dirname, '..');
 export const DIST = join(ROOT, 'dist');
-/** What the started processes import: services, their shared code, harness baselines. */
-const SOURCE_DIRS = ['router', 'subgraphs', 'scripts', 'bench'];
+/** What the started processes import: the platform layer, services, harness baselines. */
+const SOURCE_DIRS = ['platform', 'router', 'subgraphs', 'scripts', 'bench'];
 
 function sourcesUnder(dir: string): string[] {
   return readdirSync(dir).flatMap((name) => {

@@ -3,14 +3,10 @@
  * of schema/cql in order. A re-run is a no-op; a changed applied file is refused.
  */
 import { fileURLToPath } from 'node:url';
-import { loadConfig } from '../subgraphs/shared/config.js';
-import { connectCassandra } from '../subgraphs/shared/cassandra/client.js';
-import {
-  migrate,
-  MigrationError,
-  readMigrations,
-} from '../subgraphs/shared/cassandra/migrations.js';
-import { runMain, StartupError } from '../subgraphs/shared/startup.js';
+import { loadConfig } from '../platform/config.js';
+import { connectCassandra } from '../platform/cassandra/client.js';
+import { migrate, MigrationError, readMigrations } from '../platform/cassandra/migrations.js';
+import { runMain, StartupError } from '../platform/startup.js';
 
 runMain(async () => {
   const config = loadConfig();

@@ -3,8 +3,8 @@
  * HS256 development JWT for one of the seeded users (with one of their seeded sessions), for
  * the IDE's Authorization header or curl. Refuses in production.
  */
-import { loadConfig } from '../subgraphs/shared/config.js';
-import { runMain, StartupError } from '../subgraphs/shared/startup.js';
+import { loadConfig } from '../platform/config.js';
+import { runMain, StartupError } from '../platform/startup.js';
 import { mintDevelopmentToken } from '../router/auth/jwt.js';
 import { DEMO_USERS, seedIds } from './seed-ids.js';
 

@@ -14,14 +14,14 @@
 import { createHash } from 'node:crypto';
 import cassandra from 'cassandra-driver';
 import cliProgress from 'cli-progress';
-import { loadConfig } from '../subgraphs/shared/config.js';
+import { loadConfig } from '../platform/config.js';
 import {
   type CassandraClient,
   connectCassandra,
   WRITE_PROFILE,
-} from '../subgraphs/shared/cassandra/client.js';
-import { bucketOf, utcDay } from '../subgraphs/shared/cassandra/buckets.js';
-import { runMain, StartupError } from '../subgraphs/shared/startup.js';
+} from '../platform/cassandra/client.js';
+import { bucketOf, utcDay } from '../platform/cassandra/buckets.js';
+import { runMain, StartupError } from '../platform/startup.js';
 import { SCALES, type SeedScale, seedIds } from './seed-ids.js';
 
 const { TimeUuid } = cassandra.types;

@@ -4,7 +4,7 @@
  * operation limits, response cache, retries, circuit breaker or metrics: what our router costs
  * on top of the gateway is the difference.
  *
- * The subgraphs only accept a router-signed identity (subgraphs/shared/identity.ts), so this
+ * The subgraphs only accept a router-signed identity (platform/contract/identity.ts), so this
  * gateway signs one per subgraph fetch, as our router does — and does no more than that needs:
  * the caller's JWT payload is decoded *without* verifying its signature, and a partner API key
  * is mapped to its identity from a table the harness passes in (BENCH_PARTNER_IDENTITIES)
@@ -23,8 +23,8 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { ApolloGateway, RemoteGraphQLDataSource } from 'apollo-gateway-stock';
 import { ApolloServer } from '@apollo/server';
 import { startStandaloneServer } from '@apollo/server/standalone';
-import { loadConfig } from '../../subgraphs/shared/config.js';
-import { ANONYMOUS, signIdentity, type Identity } from '../../subgraphs/shared/identity.js';
+import { loadConfig } from '../../platform/config.js';
+import { ANONYMOUS, signIdentity, type Identity } from '../../platform/contract/identity.js';
 
 interface GatewayContext {
   readonly identity: Identity;

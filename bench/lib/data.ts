@@ -12,8 +12,8 @@
  */
 import { join } from 'node:path';
 import { SCALES, seedIds, type SeedScale } from '../../scripts/seed-ids.js';
-import type { CassandraClient } from '../../subgraphs/shared/cassandra/client.js';
-import { readMigrations } from '../../subgraphs/shared/cassandra/migrations.js';
+import type { CassandraClient } from '../../platform/cassandra/client.js';
+import { readMigrations } from '../../platform/cassandra/migrations.js';
 import { REPO_ROOT, runToCompletion } from './processes.js';
 
 async function upToDate(

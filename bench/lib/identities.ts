@@ -13,7 +13,7 @@
 import { randomUUID } from 'node:crypto';
 import { mintDevelopmentToken } from '../../router/auth/jwt.js';
 import { ApiKeyStore } from '../../router/auth/apiKeys.js';
-import type { CassandraClient } from '../../subgraphs/shared/cassandra/client.js';
+import type { CassandraClient } from '../../platform/cassandra/client.js';
 
 export interface TokenPool {
   readonly size: number;

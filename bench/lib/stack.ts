@@ -13,7 +13,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadConfig } from '../../subgraphs/shared/config.js';
+import { loadConfig } from '../../platform/config.js';
 import { REPO_ROOT, type ServiceSpec } from './processes.js';
 import type { TargetId } from './results.js';
 

@@ -8,9 +8,9 @@
  * within {@link KEY_CACHE_MS}.
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import type { CassandraClient } from '../../subgraphs/shared/cassandra/client.js';
-import { WRITE_PROFILE } from '../../subgraphs/shared/cassandra/client.js';
-import type { Identity } from '../../subgraphs/shared/identity.js';
+import type { CassandraClient } from '../../platform/cassandra/client.js';
+import { WRITE_PROFILE } from '../../platform/cassandra/client.js';
+import type { Identity } from '../../platform/contract/identity.js';
 
 export const KEY_CACHE_MS = 3000;
 export const KEY_PATTERN = /^fgk_([a-z0-9]{16})_([A-Za-z0-9_-]{43})$/;

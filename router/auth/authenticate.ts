@@ -7,7 +7,7 @@
  * - nothing: the anonymous identity, if ROUTER_ALLOW_ANONYMOUS.
  * Any presented credential that fails is UNAUTHENTICATED — never silently downgraded to anonymous.
  */
-import { ANONYMOUS, type Identity } from '../../subgraphs/shared/identity.js';
+import { ANONYMOUS, type Identity } from '../../platform/contract/identity.js';
 import type { ApiKeyStore } from './apiKeys.js';
 import type { JwtVerifier } from './jwt.js';
 import type { SessionRevocationCheck } from './sessionRevocation.js';

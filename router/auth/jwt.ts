@@ -18,8 +18,8 @@ import { createVerifier, TokenError } from 'fast-jwt';
 import { createRemoteJWKSet, jwtVerify, SignJWT, type JWTVerifyGetKey } from 'jose';
 import { LRUCache } from 'lru-cache';
 import { z } from 'zod';
-import type { Config } from '../../subgraphs/shared/config.js';
-import { ROLES, type Identity } from '../../subgraphs/shared/identity.js';
+import type { Config } from '../../platform/config.js';
+import { ROLES, type Identity } from '../../platform/contract/identity.js';
 
 const claimsSchema = z.object({
   sub: z.string().uuid(),

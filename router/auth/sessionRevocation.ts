@@ -18,8 +18,8 @@
  */
 import { LRUCache } from 'lru-cache';
 import { request } from 'undici';
-import { signIdentity } from '../../subgraphs/shared/identity.js';
-import type { RedisClient } from '../../subgraphs/shared/redis/client.js';
+import { signIdentity } from '../../platform/contract/identity.js';
+import type { RedisClient } from '../../platform/redis/client.js';
 
 export type SessionState = 'active' | 'revoked' | 'expired' | 'unknown' | 'unavailable';
 

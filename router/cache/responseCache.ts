@@ -24,7 +24,7 @@
  *   partner-batch benchmark ran at 0.76× the cache-off router with 0% hits and peaked at
  *   528 MB RSS. The price: a shared response is computed twice before it is served from cache.
  * - **Entity tags**: each entry is indexed under the entities its subgraph fetches read
- *   (subgraphs/shared/cache/entityTags.ts) plus each entity's type and `*`. A tag set expires
+ *   (subgraphs/kit/cassandra/entityTags.ts) plus each entity's type and `*`. A tag set expires
  *   no earlier than the entries it points to, so the index is bounded by the entries' TTLs.
  * - **Invalidation**: a mutation's write tags purge every entry indexed under them, in Redis
  *   and locally, before the mutation's response is sent; other router instances hear it on a
@@ -35,8 +35,8 @@
 import { createHash } from 'node:crypto';
 import { Redis, type Cluster } from 'ioredis';
 import { LRUCache } from 'lru-cache';
-import type { Identity } from '../../subgraphs/shared/identity.js';
-import type { RedisClient } from '../../subgraphs/shared/redis/client.js';
+import type { Identity } from '../../platform/contract/identity.js';
+import type { RedisClient } from '../../platform/redis/client.js';
 import type { RouterMetrics } from '../metrics.js';
 
 export interface CachePolicy {

@@ -4,9 +4,9 @@
  * null, exactly like an unknown id (permissions.ts), judged on the row the batch read anyway.
  */
 import type DataLoader from 'dataloader';
-import { tenantScoped } from '../shared/authz/objects.js';
-import { createLoader } from '../shared/loaders.js';
-import type { BaseContext } from '../shared/server.js';
+import { tenantScoped } from '../kit/authz/objects.js';
+import { createLoader } from '../kit/loaders.js';
+import type { BaseContext } from '../kit/server.js';
 import { fleetCheck, missionCheck, robotCheck } from './permissions.js';
 import { fleetsRepository, type FleetModel } from './repository/fleets.js';
 import { missionsRepository, type MissionModel } from './repository/missions.js';

@@ -1,9 +1,9 @@
 /**
- * fleet subgraph: validation of its own arguments (the generic ones are in shared/validate.ts).
+ * fleet subgraph: validation of its own arguments (the generic ones are in kit/validate.ts).
  * Every failure is a BAD_USER_INPUT naming the argument.
  */
-import { badUserInput } from '../shared/errors.js';
-import { requireNonEmpty, requireUuid } from '../shared/validate.js';
+import { badUserInput } from '../../platform/contract/errors.js';
+import { requireNonEmpty, requireUuid } from '../kit/validate.js';
 import { isTimeUuid, type RobotStatus } from './repository/common.js';
 import type { TelemetrySampleModel } from './repository/telemetry.js';
 

@@ -7,17 +7,17 @@
  * graphql-shield never wraps.
  */
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/index.js';
-import { resolveEntity } from '../shared/authz/objects.js';
-import { conflict, forbidden, notFound, unauthenticated } from '../shared/errors.js';
-import type { Identity } from '../shared/identity.js';
-import { DateTimeScalar } from '../shared/scalars.js';
+import { resolveEntity } from '../kit/authz/objects.js';
+import { conflict, forbidden, notFound, unauthenticated } from '../../platform/contract/errors.js';
+import type { Identity } from '../../platform/contract/identity.js';
+import { DateTimeScalar } from '../kit/scalars.js';
 import {
   isUuid,
   requireNonEmpty,
   requirePageSize,
   requireUuid,
   requireUuids,
-} from '../shared/validate.js';
+} from '../kit/validate.js';
 import type { FleetContext } from './context.js';
 import {
   fleetCheck,

@@ -1,6 +1,6 @@
 /** fleet subgraph: fleets, robots, missions and telemetry. Schema: schema/subgraphs/fleet.graphql. */
-import { withAuthorization } from '../shared/authz/shield.js';
-import type { SubgraphDefinition } from '../shared/server.js';
+import { withAuthorization } from '../kit/authz/shield.js';
+import type { SubgraphDefinition } from '../kit/server.js';
 import { createFleetContext, type FleetContext } from './context.js';
 import { fleetObjectChecks, fleetPermissions } from './permissions.js';
 import { fleetResolvers } from './resolvers.js';

@@ -4,9 +4,9 @@
  * null, exactly like an unknown id (permissions.ts).
  */
 import type DataLoader from 'dataloader';
-import { guardedLoader, type GuardedLoader } from '../shared/authz/objects.js';
-import { createLoader } from '../shared/loaders.js';
-import type { BaseContext } from '../shared/server.js';
+import { guardedLoader, type GuardedLoader } from '../kit/authz/objects.js';
+import { createLoader } from '../kit/loaders.js';
+import type { BaseContext } from '../kit/server.js';
 import { sessionCheck } from './permissions.js';
 import { sessionsRepository, type SessionModel } from './repository.js';
 

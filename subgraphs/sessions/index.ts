@@ -1,5 +1,5 @@
 /** Entry point: `node --import tsx subgraphs/sessions/index.ts` (port SESSIONS_PORT, default 4002). */
-import { runSubgraph } from '../shared/main.js';
+import { runSubgraph } from '../kit/main.js';
 import { sessionsSubgraph } from './subgraph.js';
 
 runSubgraph(sessionsSubgraph, (config) => config.ports.sessions);

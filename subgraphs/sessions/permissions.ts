@@ -1,6 +1,6 @@
 /**
  * sessions subgraph: who may read and change what — data only; the rules live in
- * shared/authz/rules.ts, the wiring in shared/authz/shield.ts, the policy in
+ * kit/authz/rules.ts, the wiring in kit/authz/shield.ts, the policy in
  * docs/authorization.md.
  *
  * A session is personal: its owner sees it, their organization's admins see it (to sign people
@@ -8,8 +8,8 @@
  * sessions) see every session; partner keys never do. A session anybody else asks for is null
  * — as if unknown, since a session id is what a JWT's `sid` carries.
  */
-import type { PermissionMap } from '../shared/authz/coverage.js';
-import { entity, valueOf, type ObjectChecks } from '../shared/authz/objects.js';
+import type { PermissionMap } from '../kit/authz/coverage.js';
+import { entity, valueOf, type ObjectChecks } from '../kit/authz/objects.js';
 import {
   allow,
   audienceRule,
@@ -21,7 +21,7 @@ import {
   sameOrganization,
   userIdOf,
   type Audience,
-} from '../shared/authz/rules.js';
+} from '../kit/authz/rules.js';
 import type { SessionModel } from './repository.js';
 
 /** Signed-in users (for their own sessions, or as admins) and internal services. */

@@ -16,10 +16,10 @@
  */
 import { randomUUID } from 'node:crypto';
 import type cassandra from 'cassandra-driver';
-import { cqlTypes } from '../shared/cassandra/client.js';
-import type { Db } from '../shared/cassandra/db.js';
-import type { CursorCodec, Page } from '../shared/cassandra/pagination.js';
-import { badUserInput } from '../shared/errors.js';
+import { cqlTypes } from '../../platform/cassandra/client.js';
+import type { Db } from '../kit/cassandra/db.js';
+import type { CursorCodec, Page } from '../kit/cassandra/pagination.js';
+import { badUserInput } from '../../platform/contract/errors.js';
 
 export interface SessionModel {
   readonly id: string;
@@ -249,7 +249,7 @@ export const sessionsRepository = {
  * One page of a user's sessions, from the list the sessionsByUser loader read.
  *
  * @remarks
- * Why in memory rather than `pageAcrossBuckets` (shared/cassandra/pagination.ts) over
+ * Why in memory rather than `pageAcrossBuckets` (kit/cassandra/pagination.ts) over
  * sessions_by_user: the partition is small and bounded (sessions expire by TTL, startSession
  * caps a user at {@link MAX_SESSIONS_PER_USER}, reads take at most {@link SESSIONS_READ_LIMIT}),
  * and `activeSessionCount` already needs the whole partition through the sessionsByUser loader. So

@@ -8,11 +8,11 @@
  */
 import { isIP } from 'node:net';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/index.js';
-import { resolveEntity } from '../shared/authz/objects.js';
-import { sameOrganization, userIdOf } from '../shared/authz/rules.js';
-import { badUserInput, conflict, notFound } from '../shared/errors.js';
-import { DateTimeScalar } from '../shared/scalars.js';
-import { isUuid, requireNonEmpty, requirePageSize, requireUuid } from '../shared/validate.js';
+import { resolveEntity } from '../kit/authz/objects.js';
+import { sameOrganization, userIdOf } from '../kit/authz/rules.js';
+import { badUserInput, conflict, notFound } from '../../platform/contract/errors.js';
+import { DateTimeScalar } from '../kit/scalars.js';
+import { isUuid, requireNonEmpty, requirePageSize, requireUuid } from '../kit/validate.js';
 import type { SessionsContext } from './context.js';
 import { sessionCheck, sessionUserCheck } from './permissions.js';
 import {

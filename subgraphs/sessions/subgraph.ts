@@ -1,6 +1,6 @@
 /** sessions subgraph: login sessions and their revocation. Schema: schema/subgraphs/sessions.graphql. */
-import { withAuthorization } from '../shared/authz/shield.js';
-import type { SubgraphDefinition } from '../shared/server.js';
+import { withAuthorization } from '../kit/authz/shield.js';
+import type { SubgraphDefinition } from '../kit/server.js';
 import { createSessionsContext, type SessionsContext } from './context.js';
 import { sessionsObjectChecks, sessionsPermissions } from './permissions.js';
 import { sessionsResolvers } from './resolvers.js';

@@ -4,9 +4,9 @@
  * null, exactly like an unknown id (permissions.ts).
  */
 import type DataLoader from 'dataloader';
-import { tenantScoped } from '../shared/authz/objects.js';
-import { createLoader } from '../shared/loaders.js';
-import type { BaseContext } from '../shared/server.js';
+import { tenantScoped } from '../kit/authz/objects.js';
+import { createLoader } from '../kit/loaders.js';
+import type { BaseContext } from '../kit/server.js';
 import { organizationCheck, userCheck } from './permissions.js';
 import { usersRepository, type OrganizationModel, type UserModel } from './repository.js';
 

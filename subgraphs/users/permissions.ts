@@ -1,6 +1,6 @@
 /**
  * users subgraph: who may read and change what — data only; the rules live in
- * shared/authz/rules.ts, the wiring in shared/authz/shield.ts, the policy in
+ * kit/authz/rules.ts, the wiring in kit/authz/shield.ts, the policy in
  * docs/authorization.md.
  *
  * - Root fields and sensitive fields have rules (graphql-shield, applied to these fields only).
@@ -8,9 +8,9 @@
  *   another organization are null (as if unknown), checked once per object in the loaders and
  *   in `__resolveReference` (context.ts, resolvers.ts).
  */
-import type { PermissionMap } from '../shared/authz/coverage.js';
-import { entity, valueOf, type ObjectChecks } from '../shared/authz/objects.js';
-import { allow, audienceRule, hasRole, isSelfOr, type Audience } from '../shared/authz/rules.js';
+import type { PermissionMap } from '../kit/authz/coverage.js';
+import { entity, valueOf, type ObjectChecks } from '../kit/authz/objects.js';
+import { allow, audienceRule, hasRole, isSelfOr, type Audience } from '../kit/authz/rules.js';
 import type { OrganizationModel, UserModel } from './repository.js';
 
 /** People of the organization: its users, and partner keys with users:read (no emails). */

@@ -4,15 +4,11 @@
  */
 import { randomUUID } from 'node:crypto';
 import type cassandra from 'cassandra-driver';
-import { ALL_BUCKETS, bucketOf } from '../shared/cassandra/buckets.js';
-import type { Db } from '../shared/cassandra/db.js';
-import {
-  pageBucketsTogether,
-  type CursorCodec,
-  type Page,
-} from '../shared/cassandra/pagination.js';
-import { conflict } from '../shared/errors.js';
-import type { Role } from '../shared/identity.js';
+import { ALL_BUCKETS, bucketOf } from '../../platform/cassandra/buckets.js';
+import type { Db } from '../kit/cassandra/db.js';
+import { pageBucketsTogether, type CursorCodec, type Page } from '../kit/cassandra/pagination.js';
+import { conflict } from '../../platform/contract/errors.js';
+import type { Role } from '../../platform/contract/identity.js';
 
 export interface OrganizationModel {
   readonly id: string;

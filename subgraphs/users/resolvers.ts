@@ -6,18 +6,18 @@
  * `__resolveReference`, which graphql-shield never wraps.
  */
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/index.js';
-import { requireAudience, resolveEntity } from '../shared/authz/objects.js';
-import { notFound } from '../shared/errors.js';
-import type { Role } from '../shared/identity.js';
-import { DateTimeScalar } from '../shared/scalars.js';
+import { requireAudience, resolveEntity } from '../kit/authz/objects.js';
+import { notFound } from '../../platform/contract/errors.js';
+import type { Role } from '../../platform/contract/identity.js';
+import { DateTimeScalar } from '../kit/scalars.js';
 import {
   isUuid,
   requireNonEmpty,
   requirePageSize,
   requireUuid,
   requireUuids,
-} from '../shared/validate.js';
-import { badUserInput } from '../shared/errors.js';
+} from '../kit/validate.js';
+import { badUserInput } from '../../platform/contract/errors.js';
 import type { UsersContext } from './context.js';
 import { organizationCheck, userCheck } from './permissions.js';
 import { usersRepository, type OrganizationModel, type UserModel } from './repository.js';

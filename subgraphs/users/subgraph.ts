@@ -1,6 +1,6 @@
 /** users subgraph: organizations (tenants) and users. Schema: schema/subgraphs/users.graphql. */
-import { withAuthorization } from '../shared/authz/shield.js';
-import type { SubgraphDefinition } from '../shared/server.js';
+import { withAuthorization } from '../kit/authz/shield.js';
+import type { SubgraphDefinition } from '../kit/server.js';
 import { createUsersContext, type UsersContext } from './context.js';
 import { usersObjectChecks, usersPermissions } from './permissions.js';
 import { usersResolvers } from './resolvers.js';

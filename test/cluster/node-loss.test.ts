@@ -10,7 +10,7 @@
  * acknowledged write is read back directly at LOCAL_QUORUM. The tests below assert on what the
  * scenario recorded; the figures are printed.
  *
- * What makes zero failures possible (subgraphs/shared/cassandra/client.ts, docs/cassandra-cluster.md):
+ * What makes zero failures possible (platform/cassandra/client.ts, docs/cassandra-cluster.md):
  * two replicas of three answer a quorum; requests in flight on the killed node's connections
  * are retried on another node because every read, and every write this load sends, is
  * idempotent; the driver marks the node down and stops routing to it.
@@ -18,8 +18,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { seedIds } from '../../scripts/seed-ids.js';
-import { bucketOf, utcDay } from '../../subgraphs/shared/cassandra/buckets.js';
-import { connectCassandra, type CassandraClient } from '../../subgraphs/shared/cassandra/client.js';
+import { bucketOf, utcDay } from '../../platform/cassandra/buckets.js';
+import { connectCassandra, type CassandraClient } from '../../platform/cassandra/client.js';
 import {
   clusterOf,
   killNode,

@@ -29,10 +29,10 @@ import type { GraphQLUnionType } from 'graphql';
 import { Agent, request } from 'undici';
 import { createRouter, type Router } from '../../router/server.js';
 import { seedIds } from '../../scripts/seed-ids.js';
-import { loadConfig } from '../../subgraphs/shared/config.js';
-import { signIdentity } from '../../subgraphs/shared/identity.js';
-import { createLogger } from '../../subgraphs/shared/logger.js';
-import { MAX_BODY_BYTES } from '../../subgraphs/shared/http.js';
+import { loadConfig } from '../../platform/config.js';
+import { signIdentity } from '../../platform/contract/identity.js';
+import { createLogger } from '../../platform/logger.js';
+import { MAX_BODY_BYTES } from '../../platform/http.js';
 import { startFederation, tokenFor, type Federation } from '../support/federation.js';
 import {
   CATEGORIES,

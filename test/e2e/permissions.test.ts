@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { ApiKeyStore } from '../../router/auth/apiKeys.js';
 import { seedIds } from '../../scripts/seed-ids.js';
-import { BUCKET_COUNT, utcDay } from '../../subgraphs/shared/cassandra/buckets.js';
+import { BUCKET_COUNT, utcDay } from '../../platform/cassandra/buckets.js';
 import { startFederation, tokenFor, type Federation } from '../support/federation.js';
 import { ADMIN_OF_ORG0, AUTH_SERVICE } from '../support/subgraphs.js';
 import {

@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { ApiKeyStore } from '../../router/auth/apiKeys.js';
 import { TrustedDocuments } from '../../router/trustedDocuments.js';
 import { seedIds } from '../../scripts/seed-ids.js';
-import { signIdentity } from '../../subgraphs/shared/identity.js';
+import { signIdentity } from '../../platform/contract/identity.js';
 import { startFederation, tokenFor, type Federation } from '../support/federation.js';
 import { AUTH_SERVICE } from '../support/subgraphs.js';
 

@@ -44,8 +44,8 @@ import {
 } from 'graphql';
 import { ApiKeyStore } from '../../router/auth/apiKeys.js';
 import { seedIds, SCALES } from '../../scripts/seed-ids.js';
-import { BUCKET_COUNT, utcDay } from '../../subgraphs/shared/cassandra/buckets.js';
-import { signIdentity, type Identity } from '../../subgraphs/shared/identity.js';
+import { BUCKET_COUNT, utcDay } from '../../platform/cassandra/buckets.js';
+import { signIdentity, type Identity } from '../../platform/contract/identity.js';
 import { startFederation, tokenFor, type Federation } from '../support/federation.js';
 import { AUTH_SERVICE } from '../support/subgraphs.js';
 

@@ -29,7 +29,7 @@ const TRIAL_LIMIT = 5;
 const SESSION_CHECK_CACHE_SECONDS = 2;
 /** The documented bound on a revoked session still being accepted (README, Router). */
 const REVOCATION_BOUND_MS = (SESSION_CHECK_CACHE_SECONDS + 1) * 1000;
-/** ioredis reconnects with a backoff capped at 2 s (subgraphs/shared/redis/client.ts). */
+/** ioredis reconnects with a backoff capped at 2 s (platform/redis/client.ts). */
 const RECOVERY_BOUND_MS = 8000;
 
 const ROBOT = 'query Robot($id: ID!) { robot(id: $id) { id status batteryPercent } }';

@@ -28,8 +28,8 @@ import type { ExitStatus, Service } from '../../bench/lib/processes.js';
 import { DEVELOPMENT_SECRETS } from '../../bench/lib/stack.js';
 import { mintDevelopmentToken } from '../../router/auth/jwt.js';
 import { seedIds } from '../../scripts/seed-ids.js';
-import { utcDay } from '../../subgraphs/shared/cassandra/buckets.js';
-import type { CassandraClient } from '../../subgraphs/shared/cassandra/client.js';
+import { utcDay } from '../../platform/cassandra/buckets.js';
+import type { CassandraClient } from '../../platform/cassandra/client.js';
 import { startSubgraphProcesses, type StackProcesses } from '../support/processes.js';
 import { cassandraForTest } from '../support/stack.js';
 

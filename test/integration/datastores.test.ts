@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import type { CassandraClient } from '../../subgraphs/shared/cassandra/client.js';
-import { WRITE_PROFILE } from '../../subgraphs/shared/cassandra/client.js';
-import type { RedisClient } from '../../subgraphs/shared/redis/client.js';
+import type { CassandraClient } from '../../platform/cassandra/client.js';
+import { WRITE_PROFILE } from '../../platform/cassandra/client.js';
+import type { RedisClient } from '../../platform/redis/client.js';
 import { cassandraForTest, redisForTest } from '../support/stack.js';
 
 describe('the real Cassandra node', () => {

@@ -3,12 +3,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import type { CassandraClient } from '../../subgraphs/shared/cassandra/client.js';
-import {
-  migrate,
-  MigrationError,
-  readMigrations,
-} from '../../subgraphs/shared/cassandra/migrations.js';
+import type { CassandraClient } from '../../platform/cassandra/client.js';
+import { migrate, MigrationError, readMigrations } from '../../platform/cassandra/migrations.js';
 import { cassandraForTest } from '../support/stack.js';
 
 // A throw-away keyspace, so this test never touches the application's own schema history.

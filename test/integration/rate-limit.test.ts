@@ -6,8 +6,8 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import { loadConfig } from '../../subgraphs/shared/config.js';
-import { createRedis, type RedisClient } from '../../subgraphs/shared/redis/client.js';
+import { loadConfig } from '../../platform/config.js';
+import { createRedis, type RedisClient } from '../../platform/redis/client.js';
 import { RateLimiter } from '../../router/rateLimit.js';
 import { redisForTest } from '../support/stack.js';
 

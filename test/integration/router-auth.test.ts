@@ -6,8 +6,8 @@ import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { ApiKeyStore } from '../../router/auth/apiKeys.js';
 import { JwtVerifier } from '../../router/auth/jwt.js';
 import { seedIds } from '../../scripts/seed-ids.js';
-import type { CassandraClient } from '../../subgraphs/shared/cassandra/client.js';
-import { loadConfig } from '../../subgraphs/shared/config.js';
+import type { CassandraClient } from '../../platform/cassandra/client.js';
+import { loadConfig } from '../../platform/config.js';
 import { cassandraForTest } from '../support/stack.js';
 
 describe('production JWTs from a JWKS endpoint', () => {

@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
 import { seedIds, SCALES } from '../../scripts/seed-ids.js';
-import type { CassandraClient } from '../../subgraphs/shared/cassandra/client.js';
+import type { CassandraClient } from '../../platform/cassandra/client.js';
 import { sessionsSubgraph } from '../../subgraphs/sessions/subgraph.js';
 import { cassandraForTest } from '../support/stack.js';
 import {

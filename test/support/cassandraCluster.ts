@@ -11,8 +11,8 @@
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import cassandra from 'cassandra-driver';
-import type { Config } from '../../subgraphs/shared/config.js';
-import type { CassandraClient } from '../../subgraphs/shared/cassandra/client.js';
+import type { Config } from '../../platform/config.js';
+import type { CassandraClient } from '../../platform/cassandra/client.js';
 
 export type NodeNumber = 1 | 2 | 3;
 

@@ -6,14 +6,10 @@
 import { fleetSubgraph } from '../../subgraphs/fleet/subgraph.js';
 import { sessionsSubgraph } from '../../subgraphs/sessions/subgraph.js';
 import { usersSubgraph } from '../../subgraphs/users/subgraph.js';
-import { loadConfig, type Config } from '../../subgraphs/shared/config.js';
-import type { CassandraClient } from '../../subgraphs/shared/cassandra/client.js';
-import { createLogger } from '../../subgraphs/shared/logger.js';
-import {
-  createRedis,
-  waitForRedis,
-  type RedisClient,
-} from '../../subgraphs/shared/redis/client.js';
+import { loadConfig, type Config } from '../../platform/config.js';
+import type { CassandraClient } from '../../platform/cassandra/client.js';
+import { createLogger } from '../../platform/logger.js';
+import { createRedis, waitForRedis, type RedisClient } from '../../platform/redis/client.js';
 import { createRouter, type Router } from '../../router/server.js';
 import { mintDevelopmentToken } from '../../router/auth/jwt.js';
 import { seedIds } from '../../scripts/seed-ids.js';

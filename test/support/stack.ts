@@ -5,13 +5,9 @@
  * test/run.sh starts the real Cassandra node and Redis (infra/up.sh) and applies migrations
  * before any test runs; tests connect with the same configuration code as the services.
  */
-import { loadConfig, type Config } from '../../subgraphs/shared/config.js';
-import { connectCassandra, type CassandraClient } from '../../subgraphs/shared/cassandra/client.js';
-import {
-  createRedis,
-  waitForRedis,
-  type RedisClient,
-} from '../../subgraphs/shared/redis/client.js';
+import { loadConfig, type Config } from '../../platform/config.js';
+import { connectCassandra, type CassandraClient } from '../../platform/cassandra/client.js';
+import { createRedis, waitForRedis, type RedisClient } from '../../platform/redis/client.js';
 
 export const testConfig: Config = loadConfig({
   ...process.env,

@@ -2,15 +2,15 @@
  * Starts real subgraph servers in the test process (on random ports, against the real
  * Cassandra node) and talks to them over HTTP with a router-signed identity.
  */
-import { createLogger } from '../../subgraphs/shared/logger.js';
-import { signIdentity, type Identity } from '../../subgraphs/shared/identity.js';
+import { createLogger } from '../../platform/logger.js';
+import { signIdentity, type Identity } from '../../platform/contract/identity.js';
 import {
   createSubgraphServer,
   type BaseContext,
   type SubgraphDefinition,
   type SubgraphServer,
-} from '../../subgraphs/shared/server.js';
-import type { CassandraClient } from '../../subgraphs/shared/cassandra/client.js';
+} from '../../subgraphs/kit/server.js';
+import type { CassandraClient } from '../../platform/cassandra/client.js';
 import { seedIds } from '../../scripts/seed-ids.js';
 import { testConfig } from './stack.js';
 

@@ -11,8 +11,8 @@ import { usersSubgraph } from '../../subgraphs/users/subgraph.js';
 import {
   checkAuthorizationCoverage,
   type PermissionMap,
-} from '../../subgraphs/shared/authz/coverage.js';
-import { entity, valueOf, type ObjectChecks } from '../../subgraphs/shared/authz/objects.js';
+} from '../../subgraphs/kit/authz/coverage.js';
+import { entity, valueOf, type ObjectChecks } from '../../subgraphs/kit/authz/objects.js';
 import {
   admits,
   allow,
@@ -21,9 +21,9 @@ import {
   hasScopeGranted,
   isAuthenticated,
   or,
-} from '../../subgraphs/shared/authz/rules.js';
-import type { Identity, Role } from '../../subgraphs/shared/identity.js';
-import { StartupError } from '../../subgraphs/shared/startup.js';
+} from '../../subgraphs/kit/authz/rules.js';
+import type { Identity, Role } from '../../platform/contract/identity.js';
+import { StartupError } from '../../platform/startup.js';
 
 const SDL = `extend schema @link(url: "https://specs.apollo.dev/federation/v2.9", import: ["@key"])
 type Thing @key(fields: "id") { id: ID! name: String secret: String }

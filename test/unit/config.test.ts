@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ConfigError, loadConfig } from '../../subgraphs/shared/config.js';
+import { ConfigError, loadConfig } from '../../platform/config.js';
 
 describe('loadConfig', () => {
   it('when nothing is set, then it yields the single-node development defaults', () => {

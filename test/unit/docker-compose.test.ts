@@ -2,11 +2,11 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { parse } from 'yaml';
-import { CONFIG_VARIABLES } from '../../subgraphs/shared/config.js';
+import { CONFIG_VARIABLES } from '../../platform/config.js';
 
 // No Docker engine runs on the project's machines, so docker-compose.yml is kept honest by
 // construction: it must parse, and every variable it passes to our services must be one that
-// subgraphs/shared/config.ts reads.
+// platform/config.ts reads.
 describe('docker-compose.yml', () => {
   const compose = parse(readFileSync('docker-compose.yml', 'utf8')) as {
     services: Record<

@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { RateLimiter } from '../../router/rateLimit.js';
-import type { RedisClient } from '../../subgraphs/shared/redis/client.js';
+import type { RedisClient } from '../../platform/redis/client.js';
 
 function failingButReadyRedis(): RedisClient {
   const pipeline = {

@@ -1,12 +1,12 @@
 /** Fleets: by id, per organization, and the paged robot ids of one fleet. */
 import type cassandra from 'cassandra-driver';
-import { ALL_BUCKETS } from '../../shared/cassandra/buckets.js';
-import type { Db } from '../../shared/cassandra/db.js';
+import { ALL_BUCKETS } from '../../../platform/cassandra/buckets.js';
+import type { Db } from '../../kit/cassandra/db.js';
 import {
   pageBucketsTogether,
   type CursorCodec,
   type Page,
-} from '../../shared/cassandra/pagination.js';
+} from '../../kit/cassandra/pagination.js';
 import type { RobotStatus } from './common.js';
 
 export interface FleetModel {

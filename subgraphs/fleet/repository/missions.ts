@@ -1,11 +1,7 @@
 /** Missions: by id, the paged history of a robot, creation and completion. */
 import cassandra from 'cassandra-driver';
-import type { Db } from '../../shared/cassandra/db.js';
-import {
-  pageAcrossBuckets,
-  type CursorCodec,
-  type Page,
-} from '../../shared/cassandra/pagination.js';
+import type { Db } from '../../kit/cassandra/db.js';
+import { pageAcrossBuckets, type CursorCodec, type Page } from '../../kit/cassandra/pagination.js';
 import { fromUuid, isTimeUuid, type MissionOutcome, type MissionStatus } from './common.js';
 
 export interface MissionModel {

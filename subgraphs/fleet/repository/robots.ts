@@ -1,9 +1,9 @@
 /** Robots: by id, per operator, registration, status changes and heartbeats. */
 import { randomUUID } from 'node:crypto';
 import cassandra from 'cassandra-driver';
-import { bucketOf } from '../../shared/cassandra/buckets.js';
-import type { Db } from '../../shared/cassandra/db.js';
-import { conflict } from '../../shared/errors.js';
+import { bucketOf } from '../../../platform/cassandra/buckets.js';
+import type { Db } from '../../kit/cassandra/db.js';
+import { conflict } from '../../../platform/contract/errors.js';
 import { fromFloat, fromUuid, orUnset, type RobotStatus } from './common.js';
 
 export interface RobotModel {

@@ -1,7 +1,7 @@
 /** Telemetry: a time series per robot, one partition per UTC day, newest first. */
 import type cassandra from 'cassandra-driver';
-import { utcDay } from '../../shared/cassandra/buckets.js';
-import type { Db } from '../../shared/cassandra/db.js';
+import { utcDay } from '../../../platform/cassandra/buckets.js';
+import type { Db } from '../../kit/cassandra/db.js';
 import { forEachBounded, fromFloat, orUnset, type RobotStatus } from './common.js';
 
 export interface TelemetrySampleModel {

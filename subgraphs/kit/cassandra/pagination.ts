@@ -15,7 +15,7 @@
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type cassandra from 'cassandra-driver';
-import { badUserInput } from '../errors.js';
+import { badUserInput } from '../../../platform/contract/errors.js';
 import type { Db } from './db.js';
 
 export const CURSOR_MAX_AGE_MS = 24 * 60 * 60 * 1000;

@@ -7,10 +7,10 @@
  * statements an operation cost, and the benchmarks can report statements per operation.
  */
 import cassandra from 'cassandra-driver';
-import type { CassandraClient } from './client.js';
-import { WRITE_PROFILE } from './client.js';
+import type { CassandraClient } from '../../../platform/cassandra/client.js';
+import { WRITE_PROFILE } from '../../../platform/cassandra/client.js';
 import type { SubgraphMetrics } from '../metrics.js';
-import { extractorFor, recordTags, type TagExtractor } from '../cache/entityTags.js';
+import { extractorFor, recordTags, type TagExtractor } from './entityTags.js';
 
 type Params = readonly unknown[];
 

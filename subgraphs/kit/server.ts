@@ -17,19 +17,30 @@ import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/dis
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/resolverMap.js';
 import { GraphQLError, parse, type GraphQLFormattedError, type GraphQLSchema } from 'graphql';
-import type { Config } from './config.js';
-import type { CassandraClient } from './cassandra/client.js';
+import type { Config } from '../../platform/config.js';
+import type { CassandraClient } from '../../platform/cassandra/client.js';
 import { Db } from './cassandra/db.js';
 import { CursorCodec } from './cassandra/pagination.js';
-import { codeOfFormattedError, ErrorCode, EXPECTED_CODES } from './errors.js';
-import { requestTags, TAGS_EXTENSION, TAGS_REQUEST_HEADER } from './cache/entityTags.js';
-import { REQUEST_ID_HEADER, verifyIdentity, type Identity } from './identity.js';
-import type { Logger } from './logger.js';
+import { codeOfFormattedError, ErrorCode, EXPECTED_CODES } from '../../platform/contract/errors.js';
+import { TAGS_EXTENSION, TAGS_REQUEST_HEADER } from '../../platform/contract/entityTags.js';
+import { requestTags } from './cassandra/entityTags.js';
+import {
+  REQUEST_ID_HEADER,
+  verifyIdentity,
+  type Identity,
+} from '../../platform/contract/identity.js';
+import type { Logger } from '../../platform/logger.js';
 import { setLoaderMode } from './loaders.js';
 import { createSubgraphMetrics, type SubgraphMetrics } from './metrics.js';
-import { gracefulCloser, headerMapOf, isClientHangUp, readBody, sendJson } from './http.js';
-import { StartupError } from './startup.js';
-import { refuseUnexecutableOperations } from './unexecutableOperations.js';
+import {
+  gracefulCloser,
+  headerMapOf,
+  isClientHangUp,
+  readBody,
+  sendJson,
+} from '../../platform/http.js';
+import { StartupError } from '../../platform/startup.js';
+import { refuseUnexecutableOperations } from '../../platform/unexecutableOperations.js';
 
 /** What every subgraph's context starts from. */
 export interface BaseContext {

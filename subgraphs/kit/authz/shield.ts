@@ -29,8 +29,8 @@
 import type { GraphQLSchema } from 'graphql';
 import { applyMiddlewareToDeclaredResolvers, type IMiddlewareTypeMap } from 'graphql-middleware';
 import { shield } from 'graphql-shield';
-import { forbidden } from '../errors.js';
-import type { Identity } from '../identity.js';
+import { forbidden } from '../../../platform/contract/errors.js';
+import type { Identity } from '../../../platform/contract/identity.js';
 import { checkAuthorizationCoverage, type PermissionMap } from './coverage.js';
 import type { ObjectChecks } from './objects.js';
 import { deny, identityDecision, type AuthzContext, type Rule } from './rules.js';

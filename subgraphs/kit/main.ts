@@ -2,11 +2,11 @@
  * The one way a subgraph process starts: validate configuration, connect Cassandra, build the
  * server, listen, and drain on SIGTERM/SIGINT. Each subgraph's index.ts is one call to this.
  */
-import { loadConfig, type Config } from './config.js';
-import { connectCassandra } from './cassandra/client.js';
-import { createLogger } from './logger.js';
+import { loadConfig, type Config } from '../../platform/config.js';
+import { connectCassandra } from '../../platform/cassandra/client.js';
+import { createLogger } from '../../platform/logger.js';
 import { createSubgraphServer, type BaseContext, type SubgraphDefinition } from './server.js';
-import { runMain } from './startup.js';
+import { runMain } from '../../platform/startup.js';
 
 export function runSubgraph<TContext extends BaseContext>(
   definition: SubgraphDefinition<TContext>,

@@ -17,8 +17,8 @@
  */
 import type { GraphQLError, GraphQLResolveInfo } from 'graphql';
 import { allow, and, deny, not, or, rule } from 'graphql-shield';
-import { forbidden, unauthenticated } from '../errors.js';
-import type { Identity, Role } from '../identity.js';
+import { forbidden, unauthenticated } from '../../../platform/contract/errors.js';
+import type { Identity, Role } from '../../../platform/contract/identity.js';
 
 export { allow, and, deny, not, or };
 

@@ -1,7 +1,7 @@
 /**
  * Argument validation shared by resolvers: every failure is a BAD_USER_INPUT naming the argument.
  */
-import { badUserInput } from './errors.js';
+import { badUserInput } from '../../platform/contract/errors.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 

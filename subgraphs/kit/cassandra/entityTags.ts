@@ -16,6 +16,7 @@
  * each GraphQL request.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { entityTag } from '../../../platform/contract/entityTags.js';
 
 /** table → [entity typename, partition-key column]; tables absent here carry no entity. */
 export const ENTITY_OF_TABLE: Readonly<Record<string, readonly [string, string]>> = {
@@ -41,11 +42,6 @@ export interface RequestTags {
 }
 
 export const requestTags = new AsyncLocalStorage<RequestTags>();
-
-/** Request header with which the router asks a subgraph for a fetch's tags. */
-export const TAGS_REQUEST_HEADER = 'x-fleetgraph-tags';
-/** Response extension that carries them back ({ reads: string[], writes: string[] }). */
-export const TAGS_EXTENSION = 'fleetgraphTags';
 
 /** How to pull a statement's entity keys out of its parameters; computed once per CQL text. */
 export interface TagExtractor {
@@ -82,7 +78,8 @@ export function recordTags(extractor: TagExtractor | null, params: readonly unkn
   if (!store) return;
   const target = extractor.isWrite ? store.writes : store.reads;
   const value = params[extractor.paramIndex];
-  if (Array.isArray(value)) for (const v of value) target.add(`${extractor.typename}:${String(v)}`);
+  if (Array.isArray(value))
+    for (const v of value) target.add(entityTag(extractor.typename, String(v)));
   else if (value !== undefined && value !== null)
-    target.add(`${extractor.typename}:${String(value)}`);
+    target.add(entityTag(extractor.typename, String(value)));
 }

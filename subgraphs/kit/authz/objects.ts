@@ -22,7 +22,7 @@
  */
 import type DataLoader from 'dataloader';
 import type { GraphQLError } from 'graphql';
-import type { Identity } from '../identity.js';
+import type { Identity } from '../../../platform/contract/identity.js';
 import { admits, sameOrganization, type Audience } from './rules.js';
 
 /**

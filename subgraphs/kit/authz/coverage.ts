@@ -10,7 +10,7 @@
  * declarations, so it is unit-tested without a server.
  */
 import { defaultFieldResolver, isObjectType, type GraphQLSchema } from 'graphql';
-import { StartupError } from '../startup.js';
+import { StartupError } from '../../../platform/startup.js';
 import type { ObjectChecks } from './objects.js';
 import type { Rule } from './rules.js';
 

@@ -1,6 +1,6 @@
 /** The DateTime scalar every subgraph declares: ISO-8601 strings on the wire, Date inside. */
 import { GraphQLScalarType, Kind } from 'graphql';
-import { badUserInput } from './errors.js';
+import { badUserInput } from '../../platform/contract/errors.js';
 
 function parseDate(value: unknown): Date {
   const date = typeof value === 'string' ? new Date(value) : new Date(Number.NaN);

@@ -1,0 +1,24 @@
+/**
+ * The entity-tag contract between the router and the subgraphs: how the router asks a subgraph
+ * for the entities a fetch read and wrote, and how the subgraph answers.
+ *
+ * @remarks
+ * A tag names one entity, `<Typename>:<key>` (`Robot:6f1c…`); `type:<Typename>` and `*` are the
+ * router's wider purges (every entry holding that type, everything). Subgraphs derive the tags
+ * from the Cassandra partitions each statement touched (subgraphs/kit/cassandra/entityTags.ts);
+ * the router keys and purges its response cache by them (router/cache/responseCache.ts).
+ */
+
+/**
+ * Request header with which the router asks a subgraph for a fetch's tags: `1` for every tag
+ * (reads and writes), `writes` for a mutation's writes only (a router without the cache still
+ * purges the other instances' entries).
+ */
+export const TAGS_REQUEST_HEADER = 'x-fleetgraph-tags';
+/** Response extension that carries them back ({ reads: string[], writes: string[] }). */
+export const TAGS_EXTENSION = 'fleetgraphTags';
+
+/** The tag of one entity. */
+export function entityTag(typename: string, key: string): string {
+  return `${typename}:${key}`;
+}
