@@ -5,12 +5,23 @@
 import { GraphQLError, type GraphQLFormattedError } from 'graphql';
 
 export const ErrorCode = {
+  // Raised by resolvers (any subgraph) and by the router's own stages.
   BAD_USER_INPUT: 'BAD_USER_INPUT',
   UNAUTHENTICATED: 'UNAUTHENTICATED',
   FORBIDDEN: 'FORBIDDEN',
   NOT_FOUND: 'NOT_FOUND',
   CONFLICT: 'CONFLICT',
   RATE_LIMITED: 'RATE_LIMITED',
+  // Raised by the router only.
+  /** Admission control: too many operations executing and queued (503, Retry-After). */
+  SERVICE_OVERLOADED: 'SERVICE_OVERLOADED',
+  /** A key restricted to trusted documents sent an operation that is not registered. */
+  OPERATION_NOT_TRUSTED: 'OPERATION_NOT_TRUSTED',
+  /** A subgraph fetch failed (down, timed out, breaker open): that subgraph's fields are null. */
+  SUBGRAPH_UNAVAILABLE: 'SUBGRAPH_UNAVAILABLE',
+  /** An out-of-band cache purge could not reach Redis. */
+  CACHE_UNAVAILABLE: 'CACHE_UNAVAILABLE',
+  /** Anything not raised on purpose: logged with its stack, its message masked. */
   INTERNAL_SERVER_ERROR: 'INTERNAL_SERVER_ERROR',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
@@ -19,6 +30,24 @@ export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 export const EXPECTED_CODES: ReadonlySet<string> = new Set(
   Object.values(ErrorCode).filter((code) => code !== 'INTERNAL_SERVER_ERROR'),
 );
+
+/**
+ * Codes Apollo Server and graphql-armor give requests refused before execution (and
+ * {@link codeOfFormattedError}'s BAD_REQUEST): the client's mistake, safe to show.
+ */
+export const REQUEST_ERROR_CODES: ReadonlySet<string> = new Set([
+  'GRAPHQL_PARSE_FAILED',
+  'GRAPHQL_VALIDATION_FAILED',
+  'BAD_REQUEST',
+  'PERSISTED_QUERY_NOT_FOUND',
+  'PERSISTED_QUERY_NOT_SUPPORTED',
+  'OPERATION_RESOLUTION_FAILURE',
+]);
+
+/** Whether an error with this code may reach a client with its message as it is. */
+export function isExposedCode(code: string): boolean {
+  return EXPECTED_CODES.has(code) || REQUEST_ERROR_CODES.has(code);
+}
 
 /** A bad argument: the message names the argument (`argumentName` is also in extensions). */
 export function badUserInput(argumentName: string, problem: string): GraphQLError {
