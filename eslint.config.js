@@ -65,7 +65,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['platform/config.ts', 'test/**', 'scripts/**', 'bench/**'],
+    files: ['platform/config.ts', 'platform/config/load.ts', 'test/**', 'scripts/**', 'bench/**'],
     rules: { 'no-restricted-properties': 'off' },
   },
 );

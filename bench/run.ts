@@ -26,7 +26,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { seedIds, type SeedScale } from '../scripts/seed-ids.js';
 import { connectCassandra, type CassandraClient } from '../platform/cassandra/client.js';
-import { loadConfig } from '../platform/config.js';
+import { loadToolConfig } from '../platform/config/load.js';
 import {
   createPartnerKeys,
   mintTokenPool,
@@ -58,6 +58,7 @@ import {
   bareGatewaySpec,
   bareHttpSpec,
   commonEnv,
+  DEVELOPMENT_SECRETS,
   isRouterTarget,
   PARTNER_RATE_CLASS,
   PORTS,
@@ -716,7 +717,7 @@ async function main(): Promise<void> {
   log(
     `${settings.duration} s per run, ${settings.connections.join('/')} connections, seed ${settings.seed} in keyspace ${settings.keyspace}: ${runsPlanned} runs, about ${Math.round(estimate / 60)} min. Logs: ${LOG_DIR}`,
   );
-  const config = loadConfig({ ...commonEnv(settings.keyspace) });
+  const config = loadToolConfig({ ...commonEnv(settings.keyspace) });
   const unbound = await connectCassandra(config, { withKeyspace: false });
   const seed = await ensureData(unbound, settings.keyspace, settings.seed).finally(() =>
     unbound.shutdown(),
@@ -729,7 +730,7 @@ async function main(): Promise<void> {
   cassandra = await connectCassandra(config);
   const organizationId = seedIds.organization(0);
   const mintStarted = performance.now();
-  const tokens = await mintTokenPool(config.jwtSecret, organizationId, settings.identities);
+  const tokens = await mintTokenPool(DEVELOPMENT_SECRETS.jwt, organizationId, settings.identities);
   log(
     `minted ${tokens.size} distinct user tokens in ${Math.round(performance.now() - mintStarted)} ms`,
   );

@@ -1,5 +1,6 @@
 /**
- * Configuration: the only module that reads `process.env`.
+ * TRANSITIONAL (removed once the router and the subgraphs load their slices from
+ * config/load.ts): the old single configuration object.
  *
  * @remarks
  * Every process (the three subgraphs, the router, the CLIs) calls {@link loadConfig} once at
@@ -13,6 +14,9 @@
  */
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import { ConfigError } from './config/load.js';
+
+export { ConfigError };
 
 const DEV_SECRET = 'fleetgraph-development-secret-do-not-use-in-production';
 
@@ -334,10 +338,6 @@ function portOfContactPoints(contactPoints: readonly string[]): number {
   return port;
 }
 
-/** Thrown for a bad configuration; its message is one line naming the variable(s). */
-export class ConfigError extends Error {
-  override name = 'ConfigError';
-}
 
 /** Parses and validates the environment once; throws {@link ConfigError} naming the variable. */
 export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {

@@ -6,7 +6,7 @@
  * line naming the problem, not a stack trace: {@link runMain} prints {@link StartupError} and
  * {@link ConfigError} messages alone and exits 1. Anything else is a bug and keeps its stack.
  */
-import { ConfigError } from './config.js';
+import { ConfigError } from './config/load.js';
 
 /** A dependency or setting that makes start-up impossible; its message is shown as is. */
 export class StartupError extends Error {

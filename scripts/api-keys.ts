@@ -9,7 +9,7 @@
  */
 import { ApiKeyStore } from '../router/auth/apiKeys.js';
 import { connectCassandra } from '../platform/cassandra/client.js';
-import { loadConfig } from '../platform/config.js';
+import { loadRouterConfig } from '../platform/config/load.js';
 import { runMain, StartupError } from '../platform/startup.js';
 import { isUuid } from '../subgraphs/kit/validate.js';
 
@@ -27,7 +27,8 @@ function option(name: string): string | undefined {
 }
 
 runMain(async () => {
-  const config = loadConfig();
+  // The router's configuration: a key's --class must be one of the router's RATE_LIMITS.
+  const config = loadRouterConfig();
   const command = process.argv[2];
   const cassandra = await connectCassandra(config);
   const store = new ApiKeyStore(cassandra);
@@ -42,9 +43,9 @@ runMain(async () => {
           `unknown scopes ${unknown.join(', ')}; known: ${KNOWN_SCOPES.join(', ')}`,
         );
       const rateClass = option('class') ?? 'partner-standard';
-      if (!(rateClass in config.router.rateLimits))
+      if (!(rateClass in config.rateLimits))
         throw new StartupError(
-          `--class must be one of ${Object.keys(config.router.rateLimits).join(', ')} (RATE_LIMITS)`,
+          `--class must be one of ${Object.keys(config.rateLimits).join(', ')} (RATE_LIMITS)`,
         );
       const days = Number(option('expires-days') ?? 90);
       const created = await store.create({

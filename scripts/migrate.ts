@@ -3,13 +3,13 @@
  * of schema/cql in order. A re-run is a no-op; a changed applied file is refused.
  */
 import { fileURLToPath } from 'node:url';
-import { loadConfig } from '../platform/config.js';
+import { loadToolConfig } from '../platform/config/load.js';
 import { connectCassandra } from '../platform/cassandra/client.js';
 import { migrate, MigrationError, readMigrations } from '../platform/cassandra/migrations.js';
 import { runMain, StartupError } from '../platform/startup.js';
 
 runMain(async () => {
-  const config = loadConfig();
+  const config = loadToolConfig();
   const migrations = readMigrations(fileURLToPath(new URL('../schema/cql/', import.meta.url)));
   const client = await connectCassandra(config, { withKeyspace: false });
   try {

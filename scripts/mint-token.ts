@@ -3,7 +3,7 @@
  * HS256 development JWT for one of the seeded users (with one of their seeded sessions), for
  * the IDE's Authorization header or curl. Refuses in production.
  */
-import { loadConfig } from '../platform/config.js';
+import { loadRouterConfig } from '../platform/config/load.js';
 import { runMain, StartupError } from '../platform/startup.js';
 import { mintDevelopmentToken } from '../router/auth/jwt.js';
 import { DEMO_USERS, seedIds } from './seed-ids.js';
@@ -16,9 +16,12 @@ const PERSONAS = {
 } as const;
 
 runMain(async () => {
-  const config = loadConfig();
+  // The router's configuration: the token must verify with the router's JWT settings.
+  const config = loadRouterConfig();
   if (config.isProduction)
     throw new StartupError('token:mint only mints development tokens (FLEETGRAPH_ENV=production)');
+  if (config.jwt.mode !== 'hs256')
+    throw new StartupError('token:mint mints HS256 tokens; JWT_JWKS_URL is set (JWT_SECRET is unused)');
   const name = (process.argv[2] ?? 'admin') as keyof typeof PERSONAS;
   const persona = PERSONAS[name];
   if (!persona)
@@ -27,7 +30,7 @@ runMain(async () => {
     );
   const expiresIndex = process.argv.indexOf('--expires');
   const token = await mintDevelopmentToken(
-    config.jwtSecret,
+    config.jwt.secret,
     {
       userId: seedIds.user(persona.organization, persona.index),
       organizationId: seedIds.organization(persona.organization),

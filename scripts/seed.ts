@@ -14,7 +14,7 @@
 import { createHash } from 'node:crypto';
 import cassandra from 'cassandra-driver';
 import cliProgress from 'cli-progress';
-import { loadConfig } from '../platform/config.js';
+import { loadToolConfig } from '../platform/config/load.js';
 import {
   type CassandraClient,
   connectCassandra,
@@ -57,7 +57,7 @@ interface Batch {
 }
 
 runMain(async () => {
-  const config = loadConfig();
+  const config = loadToolConfig();
   const scale = argScale();
   const shape = SCALES[scale];
   const concurrencyLevel = Number(process.env.SEED_CONCURRENCY ?? 128);

@@ -14,7 +14,7 @@
  * version), not the copy our router patches, and without router/flatFederationExports.ts.
  *
  * Environment: BENCH_PORT (listen port, 127.0.0.1), SUPERGRAPH_PATH, SUBGRAPH_URLS and
- * IDENTITY_SIGNING_SECRET as for the router (read through loadConfig).
+ * IDENTITY_SIGNING_SECRET as for the router (read through loadRouterConfig).
  */
 import { readFileSync } from 'node:fs';
 import type { IncomingHttpHeaders } from 'node:http';
@@ -23,14 +23,14 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { ApolloGateway, RemoteGraphQLDataSource } from 'apollo-gateway-stock';
 import { ApolloServer } from '@apollo/server';
 import { startStandaloneServer } from '@apollo/server/standalone';
-import { loadConfig } from '../../platform/config.js';
+import { loadRouterConfig } from '../../platform/config/load.js';
 import { ANONYMOUS, signIdentity, type Identity } from '../../platform/contract/identity.js';
 
 interface GatewayContext {
   readonly identity: Identity;
 }
 
-const config = loadConfig();
+const config = loadRouterConfig();
 const port = Number(process.env.BENCH_PORT ?? 5005);
 const partnerIdentities = JSON.parse(process.env.BENCH_PARTNER_IDENTITIES ?? '{}') as Record<
   string,
@@ -64,10 +64,10 @@ function identityOf(headers: IncomingHttpHeaders): Identity {
 }
 
 const gateway = new ApolloGateway({
-  supergraphSdl: readFileSync(config.router.supergraphPath, 'utf8'),
+  supergraphSdl: readFileSync(config.supergraphPath, 'utf8'),
   buildService: ({ name, url }) =>
     new RemoteGraphQLDataSource<GatewayContext>({
-      url: config.router.subgraphUrls[name] ?? url,
+      url: config.subgraphUrls[name] ?? url,
       willSendRequest({ request, context }) {
         const signed = signIdentity(context.identity ?? ANONYMOUS, config.identitySigningSecret);
         for (const [header, value] of Object.entries(signed))

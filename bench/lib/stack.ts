@@ -13,7 +13,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadConfig } from '../../platform/config.js';
+import { loadRouterConfig } from '../../platform/config/load.js';
 import { REPO_ROOT, type ServiceSpec } from './processes.js';
 import type { TargetId } from './results.js';
 
@@ -37,10 +37,11 @@ export const PARTNER_RATE_CLASS = 'partner-bench';
 const UNLIMITED = 1_000_000_000;
 export const BENCH_RATE_LIMITS = `user=${UNLIMITED},anonymous=${UNLIMITED},partner-standard=${UNLIMITED},${PARTNER_RATE_CLASS}=${UNLIMITED}`;
 
-/** config.ts's development defaults, read through it rather than copied. */
+/** The configuration's development defaults, read through it rather than copied. */
 export const DEVELOPMENT_SECRETS = (() => {
-  const config = loadConfig({ FLEETGRAPH_ENV: 'development' });
-  return { jwt: config.jwtSecret, identity: config.identitySigningSecret };
+  const config = loadRouterConfig({ FLEETGRAPH_ENV: 'development' });
+  if (config.jwt.mode !== 'hs256') throw new Error('the development JWTs are HS256');
+  return { jwt: config.jwt.secret, identity: config.identitySigningSecret };
 })();
 
 /** The router's V8 flags (router/v8-flags; why, in router/index.ts). */

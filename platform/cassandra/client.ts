@@ -18,7 +18,7 @@
  *   when it is back.
  */
 import cassandra from 'cassandra-driver';
-import type { Config } from '../config.js';
+import type { CassandraSettings, ConsistencyName } from '../config/load.js';
 import { StartupError } from '../startup.js';
 
 export type CassandraClient = cassandra.Client;
@@ -34,7 +34,7 @@ export const { types: cqlTypes } = cassandra;
  * @throws {@link StartupError} with one line naming CASSANDRA_CONTACT_POINTS when unreachable.
  */
 export async function connectCassandra(
-  config: Config,
+  config: { readonly cassandra: CassandraSettings },
   options: { withKeyspace?: boolean } = {},
 ): Promise<CassandraClient> {
   const c = config.cassandra;
@@ -44,7 +44,7 @@ export async function connectCassandra(
     ...(options.withKeyspace === false ? {} : { keyspace: c.keyspace }),
     ...(c.credentials ? { credentials: { ...c.credentials } } : {}),
     ...(c.tls ? { sslOptions: { ...(c.tls.ca ? { ca: [c.tls.ca] } : {}) } } : {}),
-    // The driver reaches every node it discovers on this one port (see Config.cassandra.port).
+    // The driver reaches every node it discovers on this one port (see CassandraSettings.port).
     protocolOptions: { port: c.port },
     // readTimeout is per attempt (each retry or speculative execution has its own).
     socketOptions: { connectTimeout: c.connectTimeoutMs, readTimeout: c.requestTimeoutMs },
@@ -86,7 +86,7 @@ export async function connectCassandra(
 }
 
 /** Maps a consistency name from configuration to the driver's numeric constant. */
-export function consistencyOf(name: Config['cassandra']['readConsistency']): number {
+export function consistencyOf(name: ConsistencyName): number {
   return cassandra.types.consistencies[lowerFirst(name)];
 }
 

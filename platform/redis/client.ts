@@ -9,11 +9,13 @@
  * Callers treat any Redis error as a cache miss (see the cache modules).
  */
 import { Redis, Cluster } from 'ioredis';
-import type { Config } from '../config.js';
+import type { RedisSettings } from '../config/load.js';
 
 export type RedisClient = Redis | Cluster;
 
-export function createRedis(config: Config, options: { lazy?: boolean } = {}): RedisClient {
+export function createRedis(
+  config: { readonly redis: RedisSettings },
+  options: { lazy?: boolean } = {}): RedisClient {
   const r = config.redis;
   const common = {
     keyPrefix: r.keyPrefix,

@@ -1,8 +1,23 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ConfigError, loadConfig } from '../../platform/config.js';
+import {
+  ConfigError,
+  loadRouterConfig,
+  loadSubgraphConfig,
+  loadToolConfig,
+  type Environment,
+} from '../../platform/config/load.js';
 
-describe('loadConfig', () => {
+/** Loads every slice from one environment: a bad variable must fail whichever reads it. */
+function loadConfig(env: Environment) {
+  return {
+    ...loadToolConfig(env),
+    ...loadSubgraphConfig('users', env),
+    ...loadRouterConfig(env),
+  };
+}
+
+describe('configuration', () => {
   it('when nothing is set, then it yields the single-node development defaults', () => {
     const config = loadConfig({});
     assert.deepEqual(config.cassandra.contactPoints, ['127.0.0.1:9042']);
@@ -13,7 +28,64 @@ describe('loadConfig', () => {
       replication_factor: '1',
     });
     assert.equal(config.redis.url, 'redis://127.0.0.1:6379');
+  });
+
+  it('when a slice is loaded, then it is deeply frozen', () => {
+    const config = loadRouterConfig({});
     assert.ok(Object.isFrozen(config));
+    assert.ok(Object.isFrozen(config.cassandra.contactPoints));
+    assert.ok(Object.isFrozen(config.limits));
+    assert.ok(Object.isFrozen(config.jwt));
+  });
+
+  it('when each process loads its slice, then it sees only its own settings', () => {
+    const env = { USERS_PORT: '5101', FLEET_PORT: '5103', ROUTER_PORT: '5100' };
+    const router = loadRouterConfig(env);
+    const fleet = loadSubgraphConfig('fleet', env);
+    const tool = loadToolConfig(env);
+    assert.equal(router.port, 5100);
+    assert.equal(fleet.port, 5103);
+    assert.equal(fleet.name, 'fleet');
+    assert.equal(loadSubgraphConfig('users', env).port, 5101);
+    assert.equal(loadSubgraphConfig('sessions', env).port, 4002);
+    // The router knows no subgraph port, a subgraph no JWT, rate-limit or Redis setting, and a
+    // command-line tool neither secrets nor ports.
+    assert.ok(!JSON.stringify(router).includes('5103'));
+    for (const key of ['jwt', 'rateLimits', 'redis', 'limits', 'responseCache'])
+      assert.ok(!(key in fleet), `fleet slice has ${key}`);
+    for (const key of ['jwt', 'identitySigningSecret', 'port'])
+      assert.ok(!(key in tool), `tool slice has ${key}`);
+  });
+
+  it('when JWT_JWKS_URL is set, then JWTs are verified by JWKS; otherwise by the shared secret', () => {
+    const jwks = loadRouterConfig({ JWT_JWKS_URL: 'https://id.example/jwks', JWT_ISSUER: 'i' });
+    assert.deepEqual(
+      { ...jwks.jwt },
+      { mode: 'jwks', url: 'https://id.example/jwks', issuer: 'i', clockToleranceSeconds: 30 },
+    );
+    const hs256 = loadRouterConfig({ JWT_SECRET: 's'.repeat(32) });
+    assert.equal(hs256.jwt.mode, 'hs256');
+    assert.equal(hs256.jwt.mode === 'hs256' && hs256.jwt.secret, 's'.repeat(32));
+  });
+
+  it('when RESPONSE_CACHE is false, then the cache settings are the disabled mode alone', () => {
+    assert.deepEqual(
+      { ...loadRouterConfig({ RESPONSE_CACHE: 'false' }).responseCache },
+      {
+        enabled: false,
+      },
+    );
+    assert.deepEqual(
+      { ...loadRouterConfig({ RESPONSE_CACHE_MIN_USES: '3' }).responseCache },
+      { enabled: true, minUses: 3 },
+    );
+  });
+
+  it('when a subgraph starts in production without the identity secret, then it refuses naming it', () => {
+    assert.throws(
+      () => loadSubgraphConfig('fleet', { FLEETGRAPH_ENV: 'production' }),
+      /Invalid configuration: IDENTITY_SIGNING_SECRET is required in production$/,
+    );
   });
 
   it('when production variables are set, then a multi-node cluster with NetworkTopologyStrategy is described', () => {
