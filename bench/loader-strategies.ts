@@ -2,13 +2,16 @@
  * `node --import tsx bench/loader-strategies.ts`: how should the robotById DataLoader read a
  * batch of robots from the real Cassandra node?
  *
- * - each: one single-partition `WHERE robot_id = ?` per key through Db.executeEach
- *   (executeConcurrent, token-aware: each statement goes straight to a replica of its key);
- * - in: one `WHERE robot_id IN ?` per group of keys, which the coordinator fans out.
+ * - each: one single-partition `WHERE robot_id = ?` per key (bench/baselines/perKeyReads.ts,
+ *   CASSANDRA_BATCH_CONCURRENCY at once, token-aware: each statement goes straight to a replica
+ *   of its key);
+ * - in: the robotById loader's own batch (robotsRepository.robotsById): `WHERE robot_id IN ?`
+ *   per group of keys owned by one node (Db.readIn).
  *
- * Both run the repository's own functions over the seeded demo robots, BENCH_ITERATIONS times
- * (default 50) per strategy with BENCH_BATCH_SIZE keys per batch (default 100), interleaved and
- * alternating which goes first so drift on the node hits both alike, after a warm-up.
+ * Both map rows with the repository's own toRobot, over the seeded demo robots,
+ * BENCH_ITERATIONS times (default 50) per strategy with BENCH_BATCH_SIZE keys per batch
+ * (default 100), interleaved and alternating which goes first so drift on the node hits both
+ * alike, after a warm-up.
  */
 import { seedIds, SCALES } from '../scripts/seed-ids.js';
 import { loadConfig } from '../platform/config.js';
@@ -16,18 +19,17 @@ import { connectCassandra } from '../platform/cassandra/client.js';
 import { Db } from '../subgraphs/kit/cassandra/db.js';
 import { createSubgraphMetrics } from '../subgraphs/kit/metrics.js';
 import { runMain } from '../platform/startup.js';
-import { robotsRepository } from '../subgraphs/fleet/repository/robots.js';
+import { ROBOT_COLUMNS, robotsRepository, toRobot } from '../subgraphs/fleet/repository/robots.js';
+import { readEach } from './baselines/perKeyReads.js';
 
 const ITERATIONS = Number(process.env.BENCH_ITERATIONS ?? 50);
 const BATCH_SIZE = Number(process.env.BENCH_BATCH_SIZE ?? 100);
 // The first batches of either strategy pay for JIT compilation and statement preparation.
 const WARM_UP = Number(process.env.BENCH_WARM_UP ?? 30);
 
-const strategies = {
-  each: robotsRepository.robotsByIdEach,
-  in: robotsRepository.robotsByIdIn,
-} as const;
-type Strategy = keyof typeof strategies;
+const SELECT_ROBOT = `SELECT ${ROBOT_COLUMNS} FROM robots_by_id WHERE robot_id = ?`;
+
+type Strategy = 'each' | 'in';
 
 function seededRobotIds(): string[] {
   const shape = SCALES.demo;
@@ -52,11 +54,12 @@ function summary(samples: number[]) {
 runMain(async () => {
   const config = loadConfig();
   const client = await connectCassandra(config);
-  const db = new Db(
-    client,
-    createSubgraphMetrics('bench', { defaultMetrics: false }),
-    config.cassandra.batchConcurrency,
-  );
+  const db = new Db(client, createSubgraphMetrics('bench', { defaultMetrics: false }));
+  const strategies = {
+    each: (ids: readonly string[]) =>
+      readEach(db, SELECT_ROBOT, ids, toRobot, config.cassandra.batchConcurrency),
+    in: (ids: readonly string[]) => robotsRepository.robotsById(db, ids),
+  } satisfies Record<Strategy, unknown>;
   const all = seededRobotIds();
   // A different window of robots per batch, so no strategy reads keys the other just warmed.
   const batchAt = (i: number) =>
@@ -64,7 +67,7 @@ runMain(async () => {
 
   async function timed(strategy: Strategy, ids: string[]): Promise<number> {
     const started = performance.now();
-    const robots = await strategies[strategy](db, ids);
+    const robots = await strategies[strategy](ids);
     const elapsed = performance.now() - started;
     const found = robots.filter((robot) => robot !== null && !(robot instanceof Error)).length;
     if (found !== ids.length)

@@ -74,6 +74,10 @@ export function subgraphUrls(ports: SubgraphPorts): string {
     .join(',');
 }
 
+/**
+ * The three subgraphs: `batched` from their own entry files, `naive` (without DataLoader) from
+ * bench/baselines/naive-subgraph.ts.
+ */
 export function subgraphSpecs(
   keyspace: string,
   ports: SubgraphPorts,
@@ -81,12 +85,12 @@ export function subgraphSpecs(
 ): ServiceSpec[] {
   return (['users', 'sessions', 'fleet'] as const).map((name) => ({
     name: `${name}${mode === 'naive' ? '-naive' : ''}`,
-    entry: `subgraphs/${name}/index.ts`,
+    entry: mode === 'naive' ? 'bench/baselines/naive-subgraph.ts' : `subgraphs/${name}/index.ts`,
     port: ports[name],
     env: {
       ...commonEnv(keyspace),
       [`${name.toUpperCase()}_PORT`]: String(ports[name]),
-      DATALOADER_MODE: mode,
+      ...(mode === 'naive' ? { BENCH_SUBGRAPH: name } : {}),
     },
     ready: { get: '/healthz' },
   }));

@@ -36,14 +36,6 @@ export function optionalUuid(
   return value == null ? null : requireUuid(argumentName, value);
 }
 
-export function optionalText(
-  argumentName: string,
-  value: string | null | undefined,
-  max: number,
-): string | null {
-  return value == null ? null : requireNonEmpty(argumentName, value, max);
-}
-
 export function requireBattery(argumentName: string, value: number): number {
   return requireBetween(argumentName, value, 0, 100);
 }

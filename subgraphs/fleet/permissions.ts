@@ -10,7 +10,7 @@
  */
 import type { PermissionMap } from '../kit/authz/coverage.js';
 import { entity, valueOf, type ObjectChecks } from '../kit/authz/objects.js';
-import { allow, audienceRule, hasRole, type Audience } from '../kit/authz/rules.js';
+import { audienceRule, hasRole, type Audience } from '../kit/authz/rules.js';
 import type { FleetModel } from './repository/fleets.js';
 import type { MissionModel } from './repository/missions.js';
 import type { RobotModel } from './repository/robots.js';
@@ -64,7 +64,6 @@ export const fleetObjectChecks: ObjectChecks = {
   Position: valueOf('Robot.position'),
   TelemetrySample: valueOf('Robot.telemetry'),
   ReportTelemetryResult: valueOf('Mutation.reportTelemetry'),
-  _Service: valueOf('Query._service'),
 };
 
 /** Operators (and admins) of the organization, or partner keys with `scope`. */
@@ -72,9 +71,7 @@ const operatorsOr = (scope: 'fleet:write' | 'telemetry:write') =>
   audienceRule({ users: 'operator', scopes: [scope] });
 
 export const fleetPermissions: PermissionMap = {
-  // Federation: composition and entity resolution; _entities' objects are checked one by one.
-  'Query._service': allow,
-  'Query._entities': allow,
+  // Query._service and Query._entities are added by the kit (kit/authz/federation.ts).
   'Query.fleet': audienceRule(FLEET_READERS),
   'Query.fleets': audienceRule(FLEET_READERS),
   'Query.robot': audienceRule(FLEET_READERS),

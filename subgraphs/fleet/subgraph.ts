@@ -3,7 +3,7 @@ import { withAuthorization } from '../kit/authz/shield.js';
 import type { SubgraphDefinition } from '../kit/server.js';
 import { createFleetContext, type FleetContext } from './context.js';
 import { fleetObjectChecks, fleetPermissions } from './permissions.js';
-import { fleetResolvers } from './resolvers.js';
+import { fleetResolvers } from './resolvers/index.js';
 
 export const fleetSubgraph: SubgraphDefinition<FleetContext> = {
   name: 'fleet',

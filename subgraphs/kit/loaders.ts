@@ -14,14 +14,25 @@ import type { SubgraphMetrics } from './metrics.js';
 export const MAX_BATCH_SIZE = 1000;
 
 /**
- * `naive` turns batching and per-request caching off: every load is its own Cassandra read,
- * as a resolver without DataLoader would do. It exists only as the benchmarks' baseline
- * (DATALOADER_MODE=naive); it is process-wide because each benchmark subgraph is a process.
+ * How a server's loaders batch and cache: DataLoader's own options. Chosen per server, not per
+ * loader, so that a whole subgraph can be run another way (the benchmarks' baseline without
+ * DataLoader, bench/baselines/naive-subgraph.ts, turns batching and caching off).
  */
-let mode: 'batched' | 'naive' = 'batched';
-export function setLoaderMode(next: 'batched' | 'naive'): void {
-  mode = next;
-}
+export type LoaderOptions = Pick<
+  DataLoader.Options<string, unknown>,
+  'batch' | 'cache' | 'maxBatchSize'
+>;
+
+/**
+ * What every subgraph serves with: batches of at most {@link MAX_BATCH_SIZE},
+ * cached per request.
+ */
+export const DEFAULT_LOADER_OPTIONS: LoaderOptions = Object.freeze({
+  maxBatchSize: MAX_BATCH_SIZE,
+});
+
+/** What a loader's batch function reads: one value, `null` (absent) or `Error` per key. */
+export type BatchFetch<V> = (keys: readonly string[]) => Promise<readonly (V | null | Error)[]>;
 
 /**
  * A loader for a by-key access pattern. `fetch` receives distinct keys and returns one
@@ -30,18 +41,16 @@ export function setLoaderMode(next: 'batched' | 'naive'): void {
 export function createLoader<V>(
   name: string,
   metrics: Pick<SubgraphMetrics, 'loaderBatches' | 'loaderBatchSize'>,
-  fetch: (keys: readonly string[]) => Promise<readonly (V | null | Error)[]>,
+  fetch: BatchFetch<V>,
+  options: LoaderOptions = DEFAULT_LOADER_OPTIONS,
 ): DataLoader<string, V | null> {
-  return new DataLoader<string, V | null>(
-    async (keys) => {
-      metrics.loaderBatches.inc({ loader: name });
-      metrics.loaderBatchSize.observe({ loader: name }, keys.length);
-      const values = await fetch(keys);
-      if (values.length !== keys.length) {
-        throw new Error(`${name}: batch returned ${values.length} values for ${keys.length} keys`);
-      }
-      return values;
-    },
-    mode === 'naive' ? { batch: false, cache: false } : { maxBatchSize: MAX_BATCH_SIZE },
-  );
+  return new DataLoader<string, V | null>(async (keys) => {
+    metrics.loaderBatches.inc({ loader: name });
+    metrics.loaderBatchSize.observe({ loader: name }, keys.length);
+    const values = await fetch(keys);
+    if (values.length !== keys.length) {
+      throw new Error(`${name}: batch returned ${values.length} values for ${keys.length} keys`);
+    }
+    return values;
+  }, options);
 }

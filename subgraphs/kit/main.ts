@@ -5,18 +5,30 @@
 import { loadConfig, type Config } from '../../platform/config.js';
 import { connectCassandra } from '../../platform/cassandra/client.js';
 import { createLogger } from '../../platform/logger.js';
+import type { LoaderOptions } from './loaders.js';
 import { createSubgraphServer, type BaseContext, type SubgraphDefinition } from './server.js';
 import { runMain } from '../../platform/startup.js';
 
+/**
+ * @param options.loaderOptions - DataLoader options for every request's loaders (see
+ *   loaders.ts); only the benchmarks' baseline without DataLoader passes any.
+ */
 export function runSubgraph<TContext extends BaseContext>(
   definition: SubgraphDefinition<TContext>,
   portOf: (config: Config) => number,
+  options: { readonly loaderOptions?: LoaderOptions } = {},
 ): void {
   runMain(async () => {
     const config = loadConfig();
     const logger = createLogger(config, `subgraph-${definition.name}`);
     const cassandra = await connectCassandra(config);
-    const server = await createSubgraphServer(definition, { config, cassandra, logger });
+    const { loaderOptions } = options;
+    const server = await createSubgraphServer(definition, {
+      config,
+      cassandra,
+      logger,
+      loaderOptions,
+    });
     const url = await server.listen(portOf(config), config.host);
     logger.info({ url }, `${definition.name} subgraph listening`);
     const shutdown = async (signal: string) => {

@@ -49,6 +49,15 @@ export function requireNonEmpty(argumentName: string, value: string, max = 200):
   return trimmed;
 }
 
+/** An optional text argument: absent stays null, present must be non-empty and at most `max`. */
+export function optionalText(
+  argumentName: string,
+  value: string | null | undefined,
+  max: number,
+): string | null {
+  return value == null ? null : requireNonEmpty(argumentName, value, max);
+}
+
 export function truncate(value: string, max = 40): string {
   return value.length > max ? `${value.slice(0, max)}…` : value;
 }

@@ -3,12 +3,21 @@
  * Resolvers read sessions through `sessionById`, in which a session the caller may not see is
  * null, exactly like an unknown id (permissions.ts).
  */
-import type DataLoader from 'dataloader';
 import { guardedLoader, type GuardedLoader } from '../kit/authz/objects.js';
-import { createLoader } from '../kit/loaders.js';
+import { createLoaders, loaderTable, type LoadersOf } from '../kit/loaderTable.js';
 import type { BaseContext } from '../kit/server.js';
 import { sessionCheck } from './permissions.js';
 import { sessionsRepository, type SessionModel } from './repository.js';
+
+/**
+ * Unchecked on purpose: authorization itself reads session rows (see `sessionRowById`), so the
+ * check is applied by a guarded view of the loader rather than inside its batch.
+ */
+const sessionsLoaders = loaderTable({
+  sessionById: { fetch: sessionsRepository.sessionsById },
+  sessionsByUser: { fetch: sessionsRepository.sessionsOfUsers },
+});
+type RawLoaders = LoadersOf<typeof sessionsLoaders>;
 
 export interface SessionsContext extends BaseContext {
   readonly loaders: {
@@ -19,28 +28,23 @@ export interface SessionsContext extends BaseContext {
      * so checking another user's sessions reads it from their newest session (resolvers.ts).
      * Shares its cache with sessionById.
      */
-    readonly sessionRowById: DataLoader<string, SessionModel | null>;
+    readonly sessionRowById: RawLoaders['sessionById'];
     /**
      * A user's sessions (every state, newest first). User.sessions and
      * User.activeSessionCount both read through it, so N users cost one batch.
      */
-    readonly sessionsByUser: DataLoader<string, SessionModel[] | null>;
+    readonly sessionsByUser: RawLoaders['sessionsByUser'];
   };
 }
 
 export function createSessionsContext(base: BaseContext): SessionsContext {
-  const { db, metrics, identity } = base;
-  const sessionRowById = createLoader('sessionById', metrics, (ids) =>
-    sessionsRepository.sessionsById(db, ids),
-  );
+  const { sessionById, sessionsByUser } = createLoaders(sessionsLoaders, base);
   return {
     ...base,
     loaders: {
-      sessionById: guardedLoader(sessionRowById, identity, sessionCheck),
-      sessionRowById,
-      sessionsByUser: createLoader('sessionsByUser', metrics, (userIds) =>
-        sessionsRepository.sessionsOfUsers(db, userIds),
-      ),
+      sessionById: guardedLoader(sessionById, base.identity, sessionCheck),
+      sessionRowById: sessionById,
+      sessionsByUser,
     },
   };
 }

@@ -11,7 +11,6 @@
 import type { PermissionMap } from '../kit/authz/coverage.js';
 import { entity, valueOf, type ObjectChecks } from '../kit/authz/objects.js';
 import {
-  allow,
   audienceRule,
   hasRoleAtLeast,
   isOwnerOr,
@@ -56,13 +55,10 @@ export const sessionsObjectChecks: ObjectChecks = {
   SessionClient: valueOf('Session.client'),
   PageInfo: valueOf('SessionConnection.pageInfo'),
   SessionValidity: valueOf('Query.sessionValidity'),
-  _Service: valueOf('Query._service'),
 };
 
 export const sessionsPermissions: PermissionMap = {
-  // Federation: composition and entity resolution; _entities' objects are checked one by one.
-  'Query._service': allow,
-  'Query._entities': allow,
+  // Query._service and Query._entities are added by the kit (kit/authz/federation.ts).
   'Query.session': audienceRule(SESSION_READERS),
   // The router's revocation check (kind service) before it accepts a JWT.
   'Query.sessionValidity': isService,

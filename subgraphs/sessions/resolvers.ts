@@ -8,17 +8,21 @@
  */
 import { isIP } from 'node:net';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/index.js';
-import { resolveEntity } from '../kit/authz/objects.js';
+import { entityReference, keyOnlyReference, type EntityRef } from '../kit/authz/references.js';
 import { sameOrganization, userIdOf } from '../kit/authz/rules.js';
-import { badUserInput, conflict, notFound } from '../../platform/contract/errors.js';
+import { byIdQuery } from '../kit/byIdQuery.js';
+import { connection, emptyConnection } from '../kit/connection.js';
+import { loadOrNotFound } from '../kit/loadOrNotFound.js';
+import { present } from '../kit/present.js';
+import { badUserInput, conflict } from '../../platform/contract/errors.js';
 import { DateTimeScalar } from '../kit/scalars.js';
-import { isUuid, requireNonEmpty, requirePageSize, requireUuid } from '../kit/validate.js';
+import { optionalText, requirePageSize, requireUuid } from '../kit/validate.js';
 import type { SessionsContext } from './context.js';
+import { pageOfSessions } from './pageOfSessions.js';
 import { sessionCheck, sessionUserCheck } from './permissions.js';
 import {
   isActive,
   MAX_SESSIONS_PER_USER,
-  pageOfSessions,
   sessionsRepository,
   stateOf,
   type SessionModel,
@@ -33,9 +37,7 @@ const MAX_CLIENT_NAME = 64;
 const MAX_USER_AGENT = 512;
 
 /** The parent of User fields here: only the key, the rest of a User lives in users. */
-interface UserReference {
-  readonly id: string;
-}
+type UserReference = EntityRef;
 
 interface StartSessionInput {
   userId: string;
@@ -57,10 +59,6 @@ function requireTtlSeconds(argumentName: string, value: number | null | undefine
   return ttl;
 }
 
-function optionalText(argumentName: string, value: string | null | undefined, max: number) {
-  return value == null ? null : requireNonEmpty(argumentName, value, max);
-}
-
 function optionalIpAddress(argumentName: string, value: string | null | undefined) {
   const address = optionalText(argumentName, value, 45);
   if (address !== null && isIP(address) === 0)
@@ -69,19 +67,13 @@ function optionalIpAddress(argumentName: string, value: string | null | undefine
 }
 
 /**
- * The session a mutation acts on. One that expired but whose row has not vanished yet is
- * treated as gone, so the answer does not depend on when the TTL fires.
+ * The session a mutation acts on, or NOT_FOUND. One that expired but whose row has not vanished
+ * yet is treated as gone, so the answer does not depend on when the TTL fires.
  */
-async function loadSessionOrFail(
-  ctx: SessionsContext,
-  argumentName: string,
-  id: string,
-  now: Date,
-): Promise<SessionModel> {
-  const sessionId = requireUuid(argumentName, id);
-  const session = await ctx.loaders.sessionById.load(sessionId);
-  if (!session || stateOf(session, now) === 'expired') throw notFound('Session', sessionId);
-  return session;
+function loadSessionOrFail(ctx: SessionsContext, id: string, now: Date): Promise<SessionModel> {
+  return loadOrNotFound(ctx.loaders.sessionById, 'Session', requireUuid('id', id), {
+    isGone: (session) => stateOf(session, now) === 'expired',
+  });
 }
 
 /**
@@ -112,8 +104,7 @@ export const sessionsResolvers: GraphQLResolverMap<SessionsContext> = {
   DateTime: DateTimeScalar,
 
   Query: {
-    session: (_root, args: { id: string }, ctx) =>
-      ctx.loaders.sessionById.load(requireUuid('id', args.id)),
+    session: byIdQuery((ctx: SessionsContext) => ctx.loaders.sessionById),
     async sessionValidity(_root, args: { id: string }, ctx) {
       const sessionId = requireUuid('id', args.id);
       const session = await ctx.loaders.sessionById.load(sessionId);
@@ -152,14 +143,14 @@ export const sessionsResolvers: GraphQLResolverMap<SessionsContext> = {
 
     async touchSession(_root, args: { id: string }, ctx) {
       const now = new Date();
-      const current = await loadSessionOrFail(ctx, 'id', args.id, now);
+      const current = await loadSessionOrFail(ctx, args.id, now);
       if (current.revokedAt) throw conflict(`Session ${current.id} is revoked`);
       return remember(ctx, await sessionsRepository.touchSession(ctx.db, current, now));
     },
 
     async revokeSession(_root, args: { id: string }, ctx) {
       const now = new Date();
-      const current = await loadSessionOrFail(ctx, 'id', args.id, now);
+      const current = await loadSessionOrFail(ctx, args.id, now);
       // Idempotent: signing out twice keeps the first revocation time.
       if (current.revokedAt) return current;
       return remember(ctx, await sessionsRepository.revokeSession(ctx.db, current, now));
@@ -176,12 +167,7 @@ export const sessionsResolvers: GraphQLResolverMap<SessionsContext> = {
       // another organization's sessions are null there, so for its users this revokes nothing
       // and answers 0 — what an unknown user gets.
       const loaded = await ctx.loaders.sessionById.loadMany(listed.map((session) => session.id));
-      const failed = loaded.find((value) => value instanceof Error);
-      if (failed) throw failed;
-      const toRevoke = loaded.filter(
-        (session): session is SessionModel =>
-          session !== null && !(session instanceof Error) && isActive(session, now),
-      );
+      const toRevoke = present(loaded).filter((session) => isActive(session, now));
       const revoked = await sessionsRepository.revokeSessions(ctx.db, toRevoke, now);
       ctx.loaders.sessionsByUser.clear(userId);
       for (const session of toRevoke) ctx.loaders.sessionById.clear(session.id);
@@ -190,10 +176,10 @@ export const sessionsResolvers: GraphQLResolverMap<SessionsContext> = {
   },
 
   Session: {
-    __resolveReference: (ref: { id: string }, ctx: SessionsContext) =>
-      resolveEntity(ctx.identity, sessionCheck, () =>
-        isUuid(ref.id) ? ctx.loaders.sessionById.load(ref.id.toLowerCase()) : null,
-      ),
+    __resolveReference: entityReference(
+      sessionCheck,
+      (ctx: SessionsContext) => ctx.loaders.sessionById,
+    ),
     user: (session: SessionModel) => ({ __typename: 'User', id: session.userId }),
     client: (session: SessionModel) =>
       session.clientName === null && session.userAgent === null && session.ipAddress === null
@@ -204,17 +190,13 @@ export const sessionsResolvers: GraphQLResolverMap<SessionsContext> = {
 
   User: {
     // The users subgraph owns the User; here its key is all the fields below need.
-    __resolveReference: (ref: { id: string }, ctx: SessionsContext) =>
-      resolveEntity(ctx.identity, sessionUserCheck, (): UserReference | null =>
-        isUuid(ref.id) ? { id: ref.id.toLowerCase() } : null,
-      ),
+    __resolveReference: keyOnlyReference(sessionUserCheck),
     async sessions(
       user: UserReference,
       args: { first?: number | null; after?: string | null; activeOnly?: boolean | null },
       ctx,
     ) {
-      if (!(await mayReadSessionsOf(ctx, user.id)))
-        return { nodes: [], pageInfo: { hasNextPage: false, endCursor: null } };
+      if (!(await mayReadSessionsOf(ctx, user.id))) return emptyConnection();
       const page = await pageOfSessions({
         codec: ctx.cursors,
         userId: user.id,
@@ -224,10 +206,7 @@ export const sessionsResolvers: GraphQLResolverMap<SessionsContext> = {
         now: new Date(),
         load: async () => (await ctx.loaders.sessionsByUser.load(user.id)) ?? [],
       });
-      return {
-        nodes: page.rows,
-        pageInfo: { hasNextPage: page.hasNextPage, endCursor: page.endCursor },
-      };
+      return connection(page.rows, page);
     },
     async activeSessionCount(user: UserReference, _args, ctx) {
       if (!(await mayReadSessionsOf(ctx, user.id))) return 0;

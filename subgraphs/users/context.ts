@@ -3,37 +3,18 @@
  * by-id loaders are tenant-scoped: a user or organization of another organization loads as
  * null, exactly like an unknown id (permissions.ts).
  */
-import type DataLoader from 'dataloader';
-import { tenantScoped } from '../kit/authz/objects.js';
-import { createLoader } from '../kit/loaders.js';
+import { loaderTable, withLoaders, type LoadersOf } from '../kit/loaderTable.js';
 import type { BaseContext } from '../kit/server.js';
 import { organizationCheck, userCheck } from './permissions.js';
-import { usersRepository, type OrganizationModel, type UserModel } from './repository.js';
+import { usersRepository } from './repository.js';
+
+const usersLoaders = loaderTable({
+  userById: { check: userCheck, fetch: usersRepository.usersById },
+  organizationById: { check: organizationCheck, fetch: usersRepository.organizationsById },
+});
 
 export interface UsersContext extends BaseContext {
-  readonly loaders: {
-    readonly userById: DataLoader<string, UserModel | null>;
-    readonly organizationById: DataLoader<string, OrganizationModel | null>;
-  };
+  readonly loaders: LoadersOf<typeof usersLoaders>;
 }
 
-export function createUsersContext(base: BaseContext): UsersContext {
-  const { db, metrics, identity } = base;
-  return {
-    ...base,
-    loaders: {
-      userById: createLoader(
-        'userById',
-        metrics,
-        tenantScoped(identity, userCheck, (ids) => usersRepository.usersById(db, ids)),
-      ),
-      organizationById: createLoader(
-        'organizationById',
-        metrics,
-        tenantScoped(identity, organizationCheck, (ids) =>
-          usersRepository.organizationsById(db, ids),
-        ),
-      ),
-    },
-  };
-}
+export const createUsersContext: (base: BaseContext) => UsersContext = withLoaders(usersLoaders);

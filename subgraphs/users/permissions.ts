@@ -39,13 +39,10 @@ export const usersObjectChecks: ObjectChecks = {
   Organization: organizationCheck,
   UserConnection: valueOf('Organization.users'),
   PageInfo: valueOf('UserConnection.pageInfo'),
-  _Service: valueOf('Query._service'),
 };
 
 export const usersPermissions: PermissionMap = {
-  // Federation: composition and entity resolution; _entities' objects are checked one by one.
-  'Query._service': allow,
-  'Query._entities': allow,
+  // Query._service and Query._entities are added by the kit (kit/authz/federation.ts).
   // The caller themselves; null for anybody who is not a signed-in user (the SDL's contract).
   'Query.me': allow,
   'Query.user': audienceRule(USER_READERS),

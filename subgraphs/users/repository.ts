@@ -7,7 +7,7 @@ import type cassandra from 'cassandra-driver';
 import { ALL_BUCKETS, bucketOf } from '../../platform/cassandra/buckets.js';
 import type { Db } from '../kit/cassandra/db.js';
 import { pageBucketsTogether, type CursorCodec, type Page } from '../kit/cassandra/pagination.js';
-import { conflict } from '../../platform/contract/errors.js';
+import { uniqueClaim } from '../kit/cassandra/uniqueClaim.js';
 import type { Role } from '../../platform/contract/identity.js';
 
 export interface OrganizationModel {
@@ -31,6 +31,14 @@ const SELECT_USER =
   'SELECT user_id, organization_id, email, display_name, roles, created_at FROM users_by_id WHERE user_id IN ?';
 const SELECT_USERS_OF_ORGANIZATION =
   'SELECT user_id FROM users_by_organization WHERE organization_id = ? AND bucket IN ?';
+
+/** One user per email (users_by_email), claimed before the user's rows are written. */
+const emails = uniqueClaim({
+  table: 'users_by_email',
+  valueColumn: 'email',
+  ownerColumn: 'user_id',
+  takenMessage: (email) => `The email ${email} is already used by another user`,
+});
 
 function toOrganization(row: cassandra.types.Row): OrganizationModel {
   return { id: String(row['organization_id']), name: row['name'], createdAt: row['created_at'] };
@@ -76,18 +84,17 @@ export const usersRepository = {
   },
 
   /**
-   * Creates a user. The email is reserved first with a lightweight transaction (the only
-   * uniqueness Cassandra can enforce); the user rows are then written in one logged batch.
-   * If that batch fails the reservation is released, so a rejected mutation leaves nothing.
+   * Creates a user. The email is claimed first (kit/cassandra/uniqueClaim.ts); the user rows
+   * are then written in one logged batch, and if that fails the claim is released, so a
+   * rejected mutation leaves nothing.
    */
   async createUser(
     db: Db,
     input: { organizationId: string; email: string; displayName: string; roles: Role[] },
   ): Promise<UserModel> {
     const id = randomUUID();
-    await reserveEmail(db, input.email, id);
-    const now = new Date();
-    try {
+    return emails.claimFor(db, input.email, id, async () => {
+      const now = new Date();
       await db.batch([
         {
           query:
@@ -100,21 +107,18 @@ export const usersRepository = {
           params: [input.organizationId, bucketOf(id), id],
         },
       ]);
-    } catch (error) {
-      await releaseEmail(db, input.email, id);
-      throw error;
-    }
-    return {
-      id,
-      organizationId: input.organizationId,
-      email: input.email,
-      displayName: input.displayName,
-      roles: [...input.roles].sort(),
-      createdAt: now,
-    };
+      return {
+        id,
+        organizationId: input.organizationId,
+        email: input.email,
+        displayName: input.displayName,
+        roles: [...input.roles].sort(),
+        createdAt: now,
+      };
+    });
   },
 
-  /** Changes email and/or display name; a new email is reserved before the old is released. */
+  /** Changes email and/or display name; a new email is claimed before the old is released. */
   async updateUser(
     db: Db,
     current: UserModel,
@@ -122,19 +126,18 @@ export const usersRepository = {
   ): Promise<UserModel> {
     const email = changes.email ?? current.email;
     const displayName = changes.displayName ?? current.displayName;
-    const emailChanged = email !== current.email;
-    if (emailChanged) await reserveEmail(db, email, current.id);
-    try {
-      await db.execute(
+    const update = () =>
+      db.execute(
         'UPDATE users_by_id SET email = ?, display_name = ?, updated_at = ? WHERE user_id = ?',
         [email, displayName, new Date(), current.id],
         { write: true, idempotent: true },
       );
-    } catch (error) {
-      if (emailChanged) await releaseEmail(db, email, current.id);
-      throw error;
+    if (email === current.email) {
+      await update();
+    } else {
+      await emails.claimFor(db, email, current.id, update);
+      await emails.release(db, current.email, current.id);
     }
-    if (emailChanged) await releaseEmail(db, current.email, current.id);
     return { ...current, email, displayName };
   },
 
@@ -147,18 +150,3 @@ export const usersRepository = {
     return { ...current, roles: [...roles].sort() };
   },
 };
-
-async function reserveEmail(db: Db, email: string, userId: string): Promise<void> {
-  const result = await db.execute(
-    'INSERT INTO users_by_email (email, user_id) VALUES (?, ?) IF NOT EXISTS',
-    [email, userId],
-    { write: true },
-  );
-  if (!result.wasApplied()) throw conflict(`The email ${email} is already used by another user`);
-}
-
-async function releaseEmail(db: Db, email: string, userId: string): Promise<void> {
-  await db.execute('DELETE FROM users_by_email WHERE email = ? IF user_id = ?', [email, userId], {
-    write: true,
-  });
-}

@@ -6,18 +6,15 @@
  * `__resolveReference`, which graphql-shield never wraps.
  */
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/index.js';
-import { requireAudience, resolveEntity } from '../kit/authz/objects.js';
-import { notFound } from '../../platform/contract/errors.js';
+import { requireAudience } from '../kit/authz/objects.js';
+import { entityReference } from '../kit/authz/references.js';
+import { byIdQuery, byIdsQuery } from '../kit/byIdQuery.js';
+import { connection } from '../kit/connection.js';
+import { loadOrNotFound } from '../kit/loadOrNotFound.js';
+import { badUserInput } from '../../platform/contract/errors.js';
 import type { Role } from '../../platform/contract/identity.js';
 import { DateTimeScalar } from '../kit/scalars.js';
-import {
-  isUuid,
-  requireNonEmpty,
-  requirePageSize,
-  requireUuid,
-  requireUuids,
-} from '../kit/validate.js';
-import { badUserInput } from '../../platform/contract/errors.js';
+import { requireNonEmpty, requirePageSize, requireUuid } from '../kit/validate.js';
 import type { UsersContext } from './context.js';
 import { organizationCheck, userCheck } from './permissions.js';
 import { usersRepository, type OrganizationModel, type UserModel } from './repository.js';
@@ -31,16 +28,6 @@ function requireEmail(argumentName: string, value: string): string {
   return email;
 }
 
-async function loadUserOrFail(
-  ctx: UsersContext,
-  argumentName: string,
-  id: string,
-): Promise<UserModel> {
-  const user = await ctx.loaders.userById.load(requireUuid(argumentName, id));
-  if (!user) throw notFound('User', id);
-  return user;
-}
-
 export const usersResolvers: GraphQLResolverMap<UsersContext> = {
   DateTime: DateTimeScalar,
   Role: { VIEWER: 'viewer', OPERATOR: 'operator', ADMIN: 'admin' },
@@ -48,12 +35,9 @@ export const usersResolvers: GraphQLResolverMap<UsersContext> = {
   Query: {
     me: (_root, _args, ctx) =>
       ctx.identity.kind === 'user' ? ctx.loaders.userById.load(ctx.identity.userId) : null,
-    user: (_root, args: { id: string }, ctx) =>
-      ctx.loaders.userById.load(requireUuid('id', args.id)),
-    users: (_root, args: { ids: string[] }, ctx) =>
-      ctx.loaders.userById.loadMany(requireUuids('ids', args.ids)),
-    organization: (_root, args: { id: string }, ctx) =>
-      ctx.loaders.organizationById.load(requireUuid('id', args.id)),
+    user: byIdQuery((ctx: UsersContext) => ctx.loaders.userById),
+    users: byIdsQuery((ctx: UsersContext) => ctx.loaders.userById),
+    organization: byIdQuery((ctx: UsersContext) => ctx.loaders.organizationById),
   },
 
   Mutation: {
@@ -67,8 +51,7 @@ export const usersResolvers: GraphQLResolverMap<UsersContext> = {
       const organizationId = requireUuid('input.organizationId', input.organizationId);
       const email = requireEmail('input.email', input.email);
       const displayName = requireNonEmpty('input.displayName', input.displayName, 100);
-      if (!(await ctx.loaders.organizationById.load(organizationId)))
-        throw notFound('Organization', organizationId);
+      await loadOrNotFound(ctx.loaders.organizationById, 'Organization', organizationId);
       const user = await usersRepository.createUser(ctx.db, {
         organizationId,
         email,
@@ -83,7 +66,9 @@ export const usersResolvers: GraphQLResolverMap<UsersContext> = {
       { input }: { input: { id: string; email?: string | null; displayName?: string | null } },
       ctx,
     ) {
-      const current = await loadUserOrFail(ctx, 'input.id', input.id);
+      const current = await loadOrNotFound(ctx.loaders.userById, 'User', input.id, {
+        argument: 'input.id',
+      });
       const user = await usersRepository.updateUser(ctx.db, current, {
         ...(input.email != null ? { email: requireEmail('input.email', input.email) } : {}),
         ...(input.displayName != null
@@ -94,7 +79,9 @@ export const usersResolvers: GraphQLResolverMap<UsersContext> = {
       return user;
     },
     async setUserRoles(_root, args: { userId: string; roles: Role[] }, ctx) {
-      const current = await loadUserOrFail(ctx, 'userId', args.userId);
+      const current = await loadOrNotFound(ctx.loaders.userById, 'User', args.userId, {
+        argument: 'userId',
+      });
       const user = await usersRepository.setRoles(ctx.db, current, [...new Set(args.roles)]);
       ctx.loaders.userById.clear(user.id).prime(user.id, user);
       return user;
@@ -102,10 +89,10 @@ export const usersResolvers: GraphQLResolverMap<UsersContext> = {
   },
 
   Organization: {
-    __resolveReference: (ref: { id: string }, ctx: UsersContext) =>
-      resolveEntity(ctx.identity, organizationCheck, () =>
-        isUuid(ref.id) ? ctx.loaders.organizationById.load(ref.id.toLowerCase()) : null,
-      ),
+    __resolveReference: entityReference(
+      organizationCheck,
+      (ctx: UsersContext) => ctx.loaders.organizationById,
+    ),
     async users(
       org: OrganizationModel,
       args: { first?: number | null; after?: string | null },
@@ -122,26 +109,20 @@ export const usersResolvers: GraphQLResolverMap<UsersContext> = {
         args.after,
       );
       const users = await ctx.loaders.userById.loadMany(page.rows);
-      return {
-        nodes: users.filter((user): user is UserModel => user !== null && !(user instanceof Error)),
-        pageInfo: { hasNextPage: page.hasNextPage, endCursor: page.endCursor },
-      };
+      return connection(
+        users.filter((user): user is UserModel => user !== null && !(user instanceof Error)),
+        page,
+      );
     },
   },
 
   User: {
-    __resolveReference: (ref: { id: string }, ctx: UsersContext) =>
-      resolveEntity(ctx.identity, userCheck, () =>
-        isUuid(ref.id) ? ctx.loaders.userById.load(ref.id.toLowerCase()) : null,
-      ),
+    __resolveReference: entityReference(userCheck, (ctx: UsersContext) => ctx.loaders.userById),
     // Declared (not the default resolver) because they carry rules: middleware applied to
     // declared resolvers would silently skip a default one.
     email: (user: UserModel) => user.email,
     roles: (user: UserModel) => user.roles,
-    async organization(user: UserModel, _args, ctx) {
-      const org = await ctx.loaders.organizationById.load(user.organizationId);
-      if (!org) throw notFound('Organization', user.organizationId);
-      return org;
-    },
+    organization: (user: UserModel, _args, ctx: UsersContext) =>
+      loadOrNotFound(ctx.loaders.organizationById, 'Organization', user.organizationId),
   },
 };

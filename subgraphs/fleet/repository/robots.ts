@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import cassandra from 'cassandra-driver';
 import { bucketOf } from '../../../platform/cassandra/buckets.js';
 import type { Db } from '../../kit/cassandra/db.js';
-import { conflict } from '../../../platform/contract/errors.js';
+import { uniqueClaim } from '../../kit/cassandra/uniqueClaim.js';
 import { fromFloat, fromUuid, orUnset, type RobotStatus } from './common.js';
 
 export interface RobotModel {
@@ -24,14 +24,15 @@ export interface RobotModel {
   readonly registeredAt: Date;
 }
 
-const ROBOT_COLUMNS =
+/** Every column of robots_by_id that {@link toRobot} maps. */
+export const ROBOT_COLUMNS =
   'robot_id, organization_id, fleet_id, serial, model, status, battery_percent, firmware, last_heartbeat_at, latitude, longitude, heading, operator_id, current_mission_id, registered_at';
-const SELECT_ROBOT = `SELECT ${ROBOT_COLUMNS} FROM robots_by_id WHERE robot_id = ?`;
 const SELECT_ROBOTS_IN = `SELECT ${ROBOT_COLUMNS} FROM robots_by_id WHERE robot_id IN ?`;
 const SELECT_ROBOT_IDS_OF_OPERATORS =
   'SELECT operator_id, robot_id FROM robots_by_operator WHERE operator_id IN ?';
 
-function toRobot(row: cassandra.types.Row): RobotModel {
+/** A robots_by_id row as the model resolvers see. */
+export function toRobot(row: cassandra.types.Row): RobotModel {
   return {
     id: String(row['robot_id']),
     organizationId: String(row['organization_id']),
@@ -51,30 +52,27 @@ function toRobot(row: cassandra.types.Row): RobotModel {
   };
 }
 
-/** One single-partition statement per key (executeConcurrent, token-aware). */
-function robotsByIdEach(db: Db, ids: readonly string[]) {
-  return db.readEach(SELECT_ROBOT, ids, toRobot);
-}
-
-/** `robot_id IN ?` statements grouped by owning node (Db.readIn). */
-function robotsByIdIn(db: Db, ids: readonly string[]) {
-  return db.readOneIn(SELECT_ROBOTS_IN, ids, (row) => String(row['robot_id']), toRobot);
-}
+/** One serial per robot (robots_by_serial), claimed before the robot's rows are written. */
+const serials = uniqueClaim({
+  table: 'robots_by_serial',
+  valueColumn: 'serial',
+  ownerColumn: 'robot_id',
+  takenMessage: (serial) => `The serial ${serial} is already registered`,
+});
 
 export const robotsRepository = {
   /**
    * Robots by id, one value/null/Error per key in key order: the robotById loader's batch,
    * as `IN` statements grouped by owning node (see Db.readIn for why).
    *
-   * History: one statement per key (robotsByIdEach, kept for bench/loader-strategies.ts) was
-   * chosen first, on a single idle batch — 100 robots: 6.2–7.0 ms per batch vs 9.2–9.6 ms for
-   * one IN. Under load the per-statement cost dominates instead: the dashboard (100 robots)
-   * issued 180 statements per request and Cassandra's CPU was the bottleneck; with IN it is 6
-   * (bench/results/results.md).
+   * History: one statement per key (now only in bench/baselines/perKeyReads.ts, for
+   * bench/loader-strategies.ts) was chosen first, on a single idle batch — 100 robots: 6.2–7.0
+   * ms per batch vs 9.2–9.6 ms for one IN. Under load the per-statement cost dominates instead:
+   * the dashboard (100 robots) issued 180 statements per request and Cassandra's CPU was the
+   * bottleneck; with IN it is 6 (bench/results/results.md).
    */
-  robotsById: robotsByIdIn,
-  robotsByIdEach,
-  robotsByIdIn,
+  robotsById: (db: Db, ids: readonly string[]) =>
+    db.readOneIn(SELECT_ROBOTS_IN, ids, (row) => String(row['robot_id']), toRobot),
 
   /** The ids of the robots each operator operates (one small partition each), in key order. */
   async robotIdsByOperator(db: Db, operatorIds: readonly string[]): Promise<(string[] | Error)[]> {
@@ -88,10 +86,9 @@ export const robotsRepository = {
   },
 
   /**
-   * Registers a robot. The serial is reserved first with a lightweight transaction (the only
-   * uniqueness Cassandra can enforce); the robot's rows are then written in one logged batch.
-   * If that batch fails the reservation is released, so a rejected mutation leaves nothing.
-   * A new robot is OFFLINE: nothing has been heard from it yet.
+   * Registers a robot. The serial is claimed first (kit/cassandra/uniqueClaim.ts); the robot's
+   * rows are then written in one logged batch, and if that fails the claim is released, so a
+   * rejected mutation leaves nothing. A new robot is OFFLINE: nothing has been heard from it yet.
    */
   async registerRobot(
     db: Db,
@@ -107,10 +104,9 @@ export const robotsRepository = {
     const id = randomUUID();
     const status: RobotStatus = 'OFFLINE';
     const now = new Date();
-    await reserveSerial(db, input.serial, id);
     const bucket = bucketOf(id);
-    try {
-      await db.batch([
+    await serials.claimFor(db, input.serial, id, () =>
+      db.batch([
         {
           query:
             'INSERT INTO robots_by_id (robot_id, organization_id, fleet_id, serial, model, status, firmware, operator_id, registered_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
@@ -143,11 +139,8 @@ export const robotsRepository = {
               },
             ]
           : []),
-      ]);
-    } catch (error) {
-      await releaseSerial(db, input.serial, id);
-      throw error;
-    }
+      ]),
+    );
     return {
       id,
       organizationId: input.organizationId,
@@ -273,22 +266,3 @@ export const robotsRepository = {
     );
   },
 };
-
-async function reserveSerial(db: Db, serial: string, robotId: string): Promise<void> {
-  const result = await db.execute(
-    'INSERT INTO robots_by_serial (serial, robot_id) VALUES (?, ?) IF NOT EXISTS',
-    [serial, robotId],
-    { write: true },
-  );
-  if (!result.wasApplied()) throw conflict(`The serial ${serial} is already registered`);
-}
-
-async function releaseSerial(db: Db, serial: string, robotId: string): Promise<void> {
-  await db.execute(
-    'DELETE FROM robots_by_serial WHERE serial = ? IF robot_id = ?',
-    [serial, robotId],
-    {
-      write: true,
-    },
-  );
-}

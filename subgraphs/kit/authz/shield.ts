@@ -8,10 +8,12 @@
  *
  * 1. Its middleware wraps field resolvers only, so `__resolveReference` runs without any rule
  *    (graphql-shield#1387, #1111): entity resolution is guarded by the object-level checks
- *    (objects.ts `resolveEntity`) instead, and `Query._entities` itself is allowed explicitly.
+ *    (references.ts, objects.ts `resolveEntity`) instead, and `Query._entities` itself is
+ *    allowed explicitly.
  * 2. A deny fallback also blocks `Query._service` and `Query._entities`, which breaks
- *    composition and nulls every cross-subgraph reference (graphql-shield#641): both are in
- *    every permission map as `allow`, and no field outside the map is wrapped at all.
+ *    composition and nulls every cross-subgraph reference (graphql-shield#641): both are added
+ *    to every permission map as `allow` (federation.ts), and no field outside the map is
+ *    wrapped at all.
  * 3. With default options every error — a resolver's BAD_USER_INPUT or NOT_FOUND as much as a
  *    bug — comes back as "Not Authorised!", and `strict` caching hashes parent and args on every
  *    field (graphql-shield#416, #812, #1522): `allowExternalErrors` lets resolver errors through
@@ -32,6 +34,7 @@ import { shield } from 'graphql-shield';
 import { forbidden } from '../../../platform/contract/errors.js';
 import type { Identity } from '../../../platform/contract/identity.js';
 import { checkAuthorizationCoverage, type PermissionMap } from './coverage.js';
+import { withFederationPermissions } from './federation.js';
 import type { ObjectChecks } from './objects.js';
 import { deny, identityDecision, type AuthzContext, type Rule } from './rules.js';
 
@@ -58,15 +61,17 @@ function ruleTree(permissions: PermissionMap): Record<string, Record<string, Rul
 }
 
 /**
- * The `transformSchema` of a subgraph: checks coverage (throws a StartupError naming the
- * uncovered fields) and wraps the mapped fields with shield.
+ * The `transformSchema` of a subgraph: adds the federation fields' permissions (federation.ts),
+ * checks coverage (throws a StartupError naming the uncovered fields) and wraps the mapped
+ * fields with shield.
  */
 export function withAuthorization(
   subgraph: string,
-  permissions: PermissionMap,
-  objects: ObjectChecks,
+  ownPermissions: PermissionMap,
+  ownObjects: ObjectChecks,
 ): (schema: GraphQLSchema) => GraphQLSchema {
   return (schema) => {
+    const { permissions, objects } = withFederationPermissions(schema, ownPermissions, ownObjects);
     checkAuthorizationCoverage(schema, permissions, objects, subgraph);
     const tree = ruleTree(permissions);
     // shield generates middleware for every field of every type (fallbackRule on the rest);

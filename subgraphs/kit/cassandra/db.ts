@@ -57,8 +57,12 @@ export class Db {
       SubgraphMetrics,
       'cassandraStatements' | 'cassandraPartitionsRead'
     >,
-    /** Statements one batched read runs at once (CASSANDRA_BATCH_CONCURRENCY). */
-    private readonly concurrencyLevel: number,
+    /**
+     * @deprecated Unused: it bounded the per-key reads (`executeEach`), which only the
+     * benchmarks used and which now live in bench/baselines/perKeyReads.ts. Kept so that
+     * existing three-argument callers compile; remove with CASSANDRA_BATCH_CONCURRENCY.
+     */
+    _concurrencyLevel?: number,
   ) {}
 
   async execute(
@@ -80,65 +84,6 @@ export class Db {
   }
 
   /**
-   * Runs one prepared single-partition statement per parameter list, at most
-   * `concurrencyLevel` at a time, token-aware (each goes straight to a replica of its
-   * partition). Returns one ResultSet or Error per parameter list, in order: a failed key does
-   * not fail its neighbours.
-   *
-   * @remarks
-   * Not the driver's executeConcurrent: it cannot mark statements idempotent, so a read whose
-   * coordinator died would fail instead of being retried on another node.
-   */
-  async executeEach(
-    cql: string,
-    paramsList: readonly Params[],
-  ): Promise<(cassandra.types.ResultSet | Error)[]> {
-    if (paramsList.length === 0) return [];
-    const { tags, table, kind } = this.count(cql, paramsList.length);
-    if (kind === 'select') this.metrics.cassandraPartitionsRead.inc({ table }, paramsList.length);
-    for (const params of paramsList) recordTags(tags, params);
-    const queryOptions = { prepare: true, isIdempotent: kind === 'select' };
-    const results: (cassandra.types.ResultSet | Error)[] = new Array(paramsList.length);
-    let next = 0;
-    const worker = async (): Promise<void> => {
-      while (next < paramsList.length) {
-        const index = next++;
-        try {
-          results[index] = await this.client.execute(
-            cql,
-            paramsList[index] as unknown[],
-            queryOptions,
-          );
-        } catch (error) {
-          results[index] = error instanceof Error ? error : new Error(String(error));
-        }
-      }
-    };
-    await Promise.all(
-      Array.from({ length: Math.min(this.concurrencyLevel, paramsList.length) }, worker),
-    );
-    return results;
-  }
-
-  /**
-   * By-key reads for a DataLoader batch: one single-partition statement per key (executeEach)
-   * mapped to a model; one value, `null` (no row) or `Error` per key, in key order.
-   */
-  async readEach<M>(
-    cql: string,
-    keys: readonly string[],
-    map: (row: cassandra.types.Row) => M,
-  ): Promise<(M | null | Error)[]> {
-    const results = await this.executeEach(
-      cql,
-      keys.map((key) => [key]),
-    );
-    return results.map((result) =>
-      result instanceof Error ? result : result.first() ? map(result.first()) : null,
-    );
-  }
-
-  /**
    * By-key reads for a DataLoader batch as multi-partition `IN` statements: `cql` restricts
    * the partition key with `IN ?`; keys are grouped by the node that owns them (their first
    * replica, token-aware), at most {@link IN_GROUP_SIZE} per statement, and each statement is
@@ -147,11 +92,12 @@ export class Db {
    * statement fails the keys of its group only.
    *
    * @remarks
-   * Why IN rather than one statement per key (readEach): per key, the driver encodes, sends,
-   * awaits and decodes a request, and Cassandra parses, authorizes and schedules it; a page of
-   * 100 robots is 100 of those. One IN per replica does that work once. Measured on the fleet
-   * dashboard (bench/README.md): 6 statements instead of 180 per request, with higher
-   * throughput under load, though a single idle batch is a little slower (bench/loader-strategies.ts).
+   * Why IN rather than one statement per key (bench/baselines/perKeyReads.ts): per key, the
+   * driver encodes, sends, awaits and decodes a request, and Cassandra parses, authorizes and
+   * schedules it; a page of 100 robots is 100 of those. One IN per replica does that work
+   * once. Measured on the fleet dashboard (bench/README.md): 6 statements instead of 180 per
+   * request, with higher throughput under load, though a single idle batch is a little slower
+   * (bench/loader-strategies.ts).
    * Multi-row partitions are read whole up to the statement's own `PER PARTITION LIMIT`,
    * following the driver's paging state (each page is a statement).
    */

@@ -1,0 +1,20 @@
+/**
+ * Apollo Server plugin: counts GraphQL requests by operation name
+ * (fleetgraph_graphql_requests_total).
+ */
+import type { ApolloServerPlugin } from '@apollo/server';
+import type { SubgraphMetrics } from '../metrics.js';
+
+export function countRequests<TContext extends object>(
+  metrics: Pick<SubgraphMetrics, 'requests'>,
+): ApolloServerPlugin<TContext> {
+  return {
+    async requestDidStart() {
+      return {
+        async didResolveOperation({ operationName }) {
+          metrics.requests.inc({ operation: operationName ?? 'anonymous' });
+        },
+      };
+    },
+  };
+}
