@@ -23,34 +23,10 @@ import { GraphQLError } from 'graphql';
 import CircuitBreaker from 'opossum';
 import { Agent, request, type Dispatcher } from 'undici';
 import { TAGS_EXTENSION, TAGS_REQUEST_HEADER } from '../platform/contract/entityTags.js';
-import { REQUEST_ID_HEADER, signIdentity, type Identity } from '../platform/contract/identity.js';
+import { ErrorCode } from '../platform/contract/errors.js';
+import { REQUEST_ID_HEADER, signIdentity } from '../platform/contract/identity.js';
+import type { RouterContext, SubgraphReply } from './graphql/context.js';
 import type { RouterMetrics } from './metrics.js';
-
-export interface RouterContext {
-  readonly identity: Identity;
-  readonly requestId: string;
-  /** What the response cache needs to know about this request, filled during execution. */
-  readonly cache: RequestCacheState;
-  /** Per-request memo of the signed identity headers and of in-flight identical fetches. */
-  readonly fetchState?: {
-    signed?: Record<string, string>;
-    fetches: Map<string, Promise<SubgraphReply>>;
-  };
-}
-
-export interface RequestCacheState {
-  /** Entity tags the subgraph fetches read / wrote (subgraphs/kit/cassandra/entityTags.ts). */
-  readonly reads: Set<string>;
-  readonly writes: Set<string>;
-  policy?: { maxAge: number; scope: 'PUBLIC' | 'PRIVATE' } | null;
-  operation?: 'query' | 'mutation' | 'subscription';
-  hadErrors?: boolean;
-}
-
-interface SubgraphReply {
-  readonly text: string;
-  readonly cacheControl: string | undefined;
-}
 
 export interface SubgraphClientOptions {
   readonly name: string;
@@ -156,7 +132,7 @@ export class SubgraphClient implements GraphQLDataSource<RouterContext> {
         open
           ? `Subgraph ${name} is unavailable (circuit open)`
           : `Subgraph ${name} failed: ${(error as Error).message}`,
-        { extensions: { code: 'SUBGRAPH_UNAVAILABLE', subgraph: name } },
+        { extensions: { code: ErrorCode.SUBGRAPH_UNAVAILABLE, subgraph: name } },
       );
     } finally {
       stopTimer();

@@ -9,6 +9,7 @@
  * The file is polled (fs.watchFile, 500 ms) because editors and `git checkout` replace files,
  * which inotify-based fs.watch loses track of.
  */
+import { createHash } from 'node:crypto';
 import { readFileSync, unwatchFile, watchFile } from 'node:fs';
 import type { SupergraphSdlHook } from '@apollo/gateway';
 import type { Logger } from '../platform/logger.js';
@@ -56,4 +57,16 @@ export function supergraphFromFile(
     watchFile(path, { interval: 500 }, listener);
     return { supergraphSdl: current, cleanup: async () => unwatchFile(path, listener) };
   };
+}
+
+/** What the router knows of the supergraph it serves now; replaced on each (re)load. */
+export interface SupergraphState {
+  /** Subgraph name → URL: the supergraph's, overridden by SUBGRAPH_URLS. */
+  subgraphUrls: Record<string, string>;
+  /** Identifies the schema served (part of every response cache key). */
+  version: string;
+}
+
+export function schemaVersionOf(supergraphSdl: string): string {
+  return createHash('sha256').update(supergraphSdl).digest('hex').slice(0, 16);
 }

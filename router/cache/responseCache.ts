@@ -32,43 +32,20 @@
  * - **Fail-open**: while Redis is not ready, nothing is read from or written to either layer
  *   (a local copy could miss another instance's purge) and requests run uncached.
  */
-import { createHash } from 'node:crypto';
 import { Redis, type Cluster } from 'ioredis';
 import { LRUCache } from 'lru-cache';
 import type { Identity } from '../../platform/contract/identity.js';
 import type { RedisClient } from '../../platform/redis/client.js';
 import type { RouterMetrics } from '../metrics.js';
-
-export interface CachePolicy {
-  readonly maxAge: number;
-  readonly scope: 'PUBLIC' | 'PRIVATE';
-}
-
-export interface CachedResponse {
-  /**
-   * The response bytes, encoded once when stored: a hit hands the socket a Buffer. Serving the
-   * string made every hit measure and encode it again (Buffer.byteLength and the UTF-8 write
-   * were 11% of the router's busy time on 83 KB hits, bench/results/profile-top.md).
-   */
-  readonly body: Buffer;
-  readonly contentType: string;
-}
-
-interface LocalEntry extends CachedResponse {
-  readonly tags: readonly string[];
-}
+import { entryKey, type CachePolicy } from './keys.js';
+import { LocalLayer, type CachedResponse } from './localLayer.js';
 
 const INVALIDATION_CHANNEL = 'cache-invalidation';
-/** Local copies live at most this long: bounds the window of a missed pub/sub message. */
-const LOCAL_TTL_CAP_MS = 5_000;
 /** How long an execution counts toward admission (RESPONSE_CACHE_MIN_USES). */
 const MIN_USES_WINDOW_MS = 600_000;
 
-const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
-
 export class ResponseCache {
-  private readonly local: LRUCache<string, LocalEntry>;
-  private readonly localByTag = new Map<string, Set<string>>();
+  private readonly local: LocalLayer;
   private readonly policies = new LRUCache<string, CachePolicy | 'none'>({
     max: 50_000,
     ttl: 600_000,
@@ -85,29 +62,16 @@ export class ResponseCache {
     options: { localMaxBytes?: number; minUses?: number } = {},
   ) {
     this.minUses = options.minUses ?? 2;
-    this.local = new LRUCache<string, LocalEntry>({
-      // 32 MB: the local layer only spares the hottest entries a Redis round trip (each copy
-      // lives at most LOCAL_TTL_CAP_MS). At 64 MB, the partner-batch benchmark (every response
-      // distinct, so the layer fills and never hits) peaked at 430-532 MB RSS.
-      maxSize: options.localMaxBytes ?? 32 * 1024 * 1024,
-      sizeCalculation: (entry) => entry.body.length + 64,
-      ttlAutopurge: false,
-      dispose: (entry, key) => {
-        for (const tag of entry.tags) this.localByTag.get(tag)?.delete(key);
-        metrics.cacheEntries.set(this.local.size);
-      },
-    });
+    // 32 MB: the local layer only spares the hottest entries a Redis round trip (each copy
+    // lives at most LOCAL_TTL_CAP_MS). At 64 MB, the partner-batch benchmark (every response
+    // distinct, so the layer fills and never hits) peaked at 430-532 MB RSS.
+    this.local = new LocalLayer(options.localMaxBytes ?? 32 * 1024 * 1024, metrics);
     this.listenForInvalidations();
   }
 
   /** True when Redis is usable; otherwise the caller runs the request uncached. */
   get available(): boolean {
     return this.redis.status === 'ready';
-  }
-
-  /** Identifies a request before parsing: its bytes and how it wants the answer encoded. */
-  static requestHash(method: string, requestText: string, accept: string | undefined): string {
-    return sha256(`${method}\n${accept ?? ''}\n${requestText}`);
   }
 
   /** The cache key of a request for one caller, or undefined while its policy is unknown. */
@@ -124,7 +88,7 @@ export class ResponseCache {
       this.policies.set(requestHash, policy);
     }
     if (policy === 'none') return undefined;
-    return sha256(`${requestHash}|${scopeKey(identity, policy.scope, restricted)}`);
+    return entryKey(requestHash, identity, policy.scope, restricted);
   }
 
   async get(key: string): Promise<CachedResponse | undefined> {
@@ -133,15 +97,11 @@ export class ResponseCache {
     const stored = await this.redis.getBuffer(`resp:${key}`);
     if (!stored) return undefined;
     const newline = stored.indexOf(0x0a);
-    const entry = {
-      contentType: stored.subarray(0, newline).toString('latin1'),
-      body: stored.subarray(newline + 1),
-      tags: [],
-    };
-    // A copy found only in Redis is kept locally briefly, without tags: its short local TTL
-    // and the pub/sub purge bound its staleness.
-    this.local.set(key, entry, { ttl: LOCAL_TTL_CAP_MS });
-    return entry;
+    return this.local.keepCopy(
+      key,
+      stored.subarray(0, newline).toString('latin1'),
+      stored.subarray(newline + 1),
+    );
   }
 
   /** Remembers that a request is not cacheable, so later requests skip the lookup. */
@@ -160,7 +120,7 @@ export class ResponseCache {
     readTags: ReadonlySet<string>,
     flightKey?: string,
   ): Promise<void> {
-    const key = sha256(`${requestHash}|${scopeKey(identity, policy.scope, restricted)}`);
+    const key = entryKey(requestHash, identity, policy.scope, restricted);
     // Callers waiting on this execution (singleFlight) are uses too: concurrent demand is the
     // clearest sign of reuse, and they look for the stored entry next.
     const waiting = flightKey ? (this.inflight.get(flightKey)?.followers ?? 0) : 0;
@@ -202,12 +162,7 @@ export class ResponseCache {
     }
     await multi.exec();
     this.policies.set(requestHash, policy);
-    this.local.set(key, { ...entry, tags }, { ttl: Math.min(ttl * 1000, LOCAL_TTL_CAP_MS) });
-    for (const tag of tags) {
-      let keys = this.localByTag.get(tag);
-      if (!keys) this.localByTag.set(tag, (keys = new Set()));
-      keys.add(key);
-    }
+    this.local.set(key, entry, tags, ttl);
     this.metrics.cacheStores.inc();
     this.metrics.cacheEntries.set(this.local.size);
   }
@@ -219,7 +174,7 @@ export class ResponseCache {
   async purge(tags: Iterable<string>): Promise<number> {
     const list = [...tags];
     if (list.length === 0) return 0;
-    this.purgeLocal(list);
+    this.local.purge(list);
     const members = await this.redis.multi(list.map((tag) => ['smembers', `tag:${tag}`])).exec();
     const keys = new Set<string>();
     for (const [, value] of members ?? [])
@@ -257,22 +212,6 @@ export class ResponseCache {
     this.subscriber?.disconnect();
   }
 
-  private purgeLocal(tags: readonly string[]): void {
-    if (tags.includes('*')) {
-      this.local.clear();
-      this.localByTag.clear();
-      return;
-    }
-    for (const tag of tags) {
-      for (const key of this.localByTag.get(tag) ?? []) this.local.delete(key);
-      this.localByTag.delete(tag);
-    }
-    // Copies pulled from Redis carry no tags; they expire within LOCAL_TTL_CAP_MS, but a purge
-    // we take part in should not wait for that.
-    for (const [key, entry] of this.local.entries())
-      if (entry.tags.length === 0) this.local.delete(key);
-  }
-
   private listenForInvalidations(): void {
     // Subscribing needs its own connection; it may queue commands while reconnecting, and it
     // has no command timeout: after a reconnect ioredis re-subscribes by itself without
@@ -290,7 +229,7 @@ export class ResponseCache {
     subscriber.on('error', () => undefined);
     subscriber.on('message', (_channel: string, message: string) => {
       try {
-        this.purgeLocal(JSON.parse(message) as string[]);
+        this.local.purge(JSON.parse(message) as string[]);
       } catch {
         // A malformed message cannot be acted on; entries still expire on their own.
       }
@@ -298,35 +237,4 @@ export class ResponseCache {
     subscriber.subscribe(INVALIDATION_CHANNEL).catch(() => undefined);
     this.subscriber = subscriber;
   }
-}
-
-/**
- * Who may share an entry. Authorization decides visibility by organization and roles/scopes,
- * so PUBLIC entries are shared only by callers alike in those; PRIVATE ones only by one caller.
- */
-export function scopeKey(
-  identity: Identity,
-  scope: CachePolicy['scope'],
-  restricted: boolean,
-): string {
-  const base = (() => {
-    switch (identity.kind) {
-      case 'anonymous':
-        return 'anonymous';
-      case 'user':
-        return `user|${identity.organizationId}|${[...identity.roles].sort().join(',')}`;
-      case 'partner':
-        return `partner|${identity.organizationId}|${[...identity.scopes].sort().join(',')}|${restricted ? 'trusted-only' : 'any'}`;
-      case 'service':
-        return `service|${identity.service}`;
-    }
-  })();
-  if (scope === 'PUBLIC') return base;
-  const who =
-    identity.kind === 'user'
-      ? identity.userId
-      : identity.kind === 'partner'
-        ? identity.apiKeyId
-        : base;
-  return `${base}|${who}`;
 }

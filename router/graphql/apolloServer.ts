@@ -1,0 +1,84 @@
+/**
+ * Apollo Server in front of the gateway: operation limits (graphql-armor) checked before any
+ * subgraph is called, automatic persisted queries shared through Redis, error masking, and the
+ * access log. The router hands it requests itself (executeHTTPGraphQLRequest): no HTTP
+ * integration, no landing page.
+ */
+import type { ApolloGateway } from '@apollo/gateway';
+import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
+import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import type { KeyValueCache } from '@apollo/utils.keyvaluecache';
+import { ApolloArmor } from '@escape.tech/graphql-armor';
+import type { Logger } from '../../platform/logger.js';
+import { StartupError } from '../../platform/startup.js';
+import { refuseUnexecutableOperations } from '../../platform/unexecutableOperations.js';
+import type { RouterMetrics } from '../metrics.js';
+import { accessLogPlugin } from './accessLog.js';
+import type { RouterContext } from './context.js';
+import { formatRouterError } from './formatError.js';
+
+export interface OperationLimits {
+  readonly maxDepth: number;
+  readonly maxAliases: number;
+  readonly maxTokens: number;
+  readonly maxDirectives: number;
+  readonly maxCost: number;
+}
+
+export interface ApolloServerOptions {
+  readonly gateway: ApolloGateway;
+  readonly limits: OperationLimits;
+  /** Automatic persisted queries' store (shared by all router instances). */
+  readonly apqCache: KeyValueCache<string>;
+  readonly isProduction: boolean;
+  /** Named in the start-up error when the supergraph cannot be loaded. */
+  readonly supergraphPath: string;
+  readonly metrics: RouterMetrics;
+  readonly logger: Logger;
+}
+
+/** Builds and starts Apollo Server (which loads the supergraph through the gateway). */
+export async function startApolloServer(
+  options: ApolloServerOptions,
+): Promise<ApolloServer<RouterContext>> {
+  const { limits, isProduction, metrics, logger } = options;
+  const armor = new ApolloArmor({
+    maxDepth: { n: limits.maxDepth, ignoreIntrospection: true },
+    maxAliases: { n: limits.maxAliases },
+    maxTokens: { n: limits.maxTokens },
+    maxDirectives: { n: limits.maxDirectives },
+    costLimit: { maxCost: limits.maxCost, ignoreIntrospection: true },
+    // Field suggestions ("Did you mean …?") reveal the schema; hidden in production.
+    blockFieldSuggestion: { enabled: isProduction },
+  }).protect();
+  const apollo = new ApolloServer<RouterContext>({
+    gateway: options.gateway,
+    plugins: [
+      ...(armor.plugins as ApolloServerPlugin<RouterContext>[]),
+      accessLogPlugin(metrics, logger),
+      refuseUnexecutableOperations as ApolloServerPlugin<RouterContext>,
+      ApolloServerPluginLandingPageDisabled() as ApolloServerPlugin<RouterContext>,
+    ],
+    validationRules: armor.validationRules,
+    allowBatchedHttpRequests: false,
+    // Automatic persisted queries, shared by all router instances through Redis.
+    persistedQueries: { cache: options.apqCache, ttl: 86_400 },
+    includeStacktraceInErrorResponses: false,
+    introspection: !isProduction,
+    csrfPrevention: true,
+    formatError: (formatted, error) =>
+      formatRouterError(formatted, error, metrics, logger, isProduction),
+    // router/index.ts owns SIGTERM/SIGINT: Apollo's own handler (on unless NODE_ENV=test) would
+    // stop the gateway at once — failing requests still being drained — and then re-raise the
+    // signal, killing the process before close() has finished.
+    stopOnTerminationSignals: false,
+  });
+  try {
+    await apollo.start();
+  } catch (error) {
+    throw new StartupError(
+      `The router could not load the supergraph at ${options.supergraphPath} (SUPERGRAPH_PATH): ${(error as Error).message.split('\n')[0]}`,
+    );
+  }
+  return apollo;
+}

@@ -1,0 +1,55 @@
+/**
+ * After an execution: purge what a mutation wrote (before its response is sent), store a
+ * cacheable query's response, or remember that the request is not cacheable. Redis trouble
+ * only costs the cache, never the request.
+ */
+import type { ResponseCache } from '../cache/responseCache.js';
+import type { RouterMetrics } from '../metrics.js';
+import type { RequestState } from './requestState.js';
+
+export function cacheSettleStage(deps: {
+  readonly responseCache: ResponseCache | undefined;
+  readonly metrics: RouterMetrics;
+  /** Whether to leave out the x-cache header (MISS / UNKNOWN), a debugging aid. */
+  readonly isProduction: boolean;
+}): (state: RequestState, body: string) => Promise<void> {
+  const { responseCache, metrics, isProduction } = deps;
+
+  async function settle(
+    cache: ResponseCache,
+    requestHash: string,
+    state: RequestState,
+    body: string,
+  ) {
+    const { cache: fetched, res, auth } = state;
+    const status = res.statusCode;
+    const contentType = String(res.getHeader('content-type') ?? 'application/json');
+    try {
+      if (fetched.writes.size > 0) await cache.purge(fetched.writes);
+      if (fetched.operation !== 'query' || status !== 200) return;
+      if (fetched.hadErrors) return; // errors (or denied fields) are never cached, nor remembered
+      if (!fetched.policy || fetched.policy.maxAge <= 0) {
+        // Awaited inside the try: a Redis timeout here must cost the cache, not the request.
+        await cache.rememberUncacheable(requestHash);
+        return;
+      }
+      await cache.store(
+        requestHash,
+        auth.identity,
+        auth.requireTrustedDocuments,
+        fetched.policy,
+        { body, contentType },
+        fetched.reads,
+        state.flightKey,
+      );
+    } catch {
+      metrics.redisBypasses.inc({ purpose: 'response_cache' });
+    }
+  }
+
+  return async function cacheSettle(state, body) {
+    if (!responseCache || !state.requestHash) return;
+    await settle(responseCache, state.requestHash, state, body);
+    if (!isProduction) state.res.setHeader('x-cache', state.cacheKey ? 'MISS' : 'UNKNOWN');
+  };
+}

@@ -1,0 +1,56 @@
+/**
+ * Execution: Apollo Server plans and runs the operation with @apollo/gateway, calling the
+ * subgraphs through SubgraphClient (../subgraphClient.ts). Copies Apollo's status and headers
+ * onto the response; a streamed (incremental) response is written out here, a complete one is
+ * handed back for cacheSettle before it is sent.
+ */
+import type { ApolloServer, HTTPGraphQLResponse } from '@apollo/server';
+import { headerMapOf } from '../../platform/http.js';
+import type { RouterContext } from '../graphql/context.js';
+import type { RequestState } from './requestState.js';
+
+export function executeStage(deps: {
+  readonly apollo: ApolloServer<RouterContext>;
+}): (state: RequestState) => Promise<string | undefined> {
+  const { apollo } = deps;
+  /** Returns the complete response body, or undefined when it was streamed (and ended). */
+  return async function execute(state) {
+    const { req, res, auth } = state;
+    const cache = (state.cache = { reads: new Set(), writes: new Set() });
+    const response = await apollo.executeHTTPGraphQLRequest({
+      httpGraphQLRequest: {
+        method: state.method,
+        headers: headerMapOf(req),
+        search: state.search,
+        body: state.body,
+      },
+      context: async () => ({
+        identity: auth.identity,
+        requestId: state.id,
+        cache,
+        fetchState: { fetches: new Map() },
+      }),
+    });
+    for (const [key, value] of response.headers) res.setHeader(key, value);
+    res.statusCode = response.status ?? 200;
+    if (res.statusCode === 500 && refusedBeforeExecution(response.body)) res.statusCode = 400;
+    if (response.body.kind !== 'complete') {
+      for await (const chunk of response.body.asyncIterator) res.write(chunk);
+      res.end();
+      return undefined;
+    }
+    return response.body.string;
+  };
+}
+
+/**
+ * graphql-armor's token limit throws inside parsing, which Apollo Server answers with 500; a
+ * request refused before execution is the client's fault: 400 (GraphQL-over-HTTP).
+ */
+function refusedBeforeExecution(body: HTTPGraphQLResponse['body']): boolean {
+  return (
+    body.kind === 'complete' &&
+    /"code":"GRAPHQL_(VALIDATION|PARSE)_FAILED"/.test(body.string) &&
+    !body.string.includes('"data"')
+  );
+}
