@@ -41,7 +41,13 @@ import { sessionsSubgraph } from '../subgraphs/sessions/subgraph.js';
 import { usersSubgraph } from '../subgraphs/users/subgraph.js';
 import { Db } from '../subgraphs/kit/cassandra/db.js';
 import { CursorCodec } from '../subgraphs/kit/cassandra/pagination.js';
-import { loadConfig, type Config } from '../platform/config.js';
+import {
+  loadRouterConfig,
+  loadSubgraphConfig,
+  type Environment,
+  type RouterConfig,
+  type SubgraphName,
+} from '../platform/config/load.js';
 import { connectCassandra, type CassandraClient } from '../platform/cassandra/client.js';
 import { signIdentity, type Identity } from '../platform/contract/identity.js';
 import { createLogger } from '../platform/logger.js';
@@ -107,23 +113,27 @@ const DEFINITIONS = [usersSubgraph, sessionsSubgraph, fleetSubgraph].map(
 );
 
 async function startStack(
-  config: Config,
+  env: Environment,
   deps: { cassandra: CassandraClient; redis: ReturnType<typeof createRedis> },
   variant: Variant,
 ): Promise<{ servers: SubgraphServer[]; router: Router; urls: Record<string, string> }> {
-  const logger = createLogger(config, `bench-${variant}`);
+  const logger = createLogger(loadRouterConfig(env), `bench-${variant}`);
   const servers: SubgraphServer[] = [];
   const urls: Record<string, string> = {};
   for (const definition of DEFINITIONS) {
     const server = await createSubgraphServer(
       variant === 'on' ? definition : unshielded(definition),
-      { config, cassandra: deps.cassandra, logger },
+      {
+        config: loadSubgraphConfig(definition.name as SubgraphName, env),
+        cassandra: deps.cassandra,
+        logger,
+      },
     );
     urls[definition.name] = await server.listen(0, '127.0.0.1');
     servers.push(server);
   }
-  const routerConfig = loadConfig({
-    ...process.env,
+  const routerConfig = loadRouterConfig({
+    ...env,
     LOG_LEVEL: 'silent',
     RESPONSE_CACHE: 'false',
     RATE_LIMITS: 'user=100000000',
@@ -175,7 +185,7 @@ async function load(target: Target, seconds: number): Promise<Sample> {
  * until `until`: median CPU milliseconds per execution.
  */
 async function executionCost(
-  config: Config,
+  config: RouterConfig,
   cassandra: CassandraClient,
   until: number,
 ): Promise<Record<Variant, number> & { pairs: number }> {
@@ -183,11 +193,10 @@ async function executionCost(
   const base = {
     identity: ADMIN,
     requestId: 'bench',
-    db: new Db(cassandra, metrics, config.cassandra.batchConcurrency),
+    db: new Db(cassandra, metrics),
     cursors: new CursorCodec(config.identitySigningSecret),
     metrics,
     logger: createLogger(config, 'bench'),
-    config,
   };
   const off = buildSubgraphSchema([
     {
@@ -241,12 +250,13 @@ runMain(async () => {
     process.exit(2);
   }, deadlineAt - Date.now());
 
-  const config = loadConfig({ ...process.env, LOG_LEVEL: 'silent' });
+  const env = { ...process.env, LOG_LEVEL: 'silent' };
+  const config = loadRouterConfig(env);
   const cassandra = await connectCassandra(config);
   const redis = createRedis(config);
   await waitForRedis(redis, 5000);
   const token = await mintDevelopmentToken(
-    config.jwtSecret,
+    config.jwt.mode === 'hs256' ? config.jwt.secret : '',
     {
       userId: seedIds.user(0, 0),
       organizationId: seedIds.organization(0),
@@ -256,7 +266,7 @@ runMain(async () => {
     '10m',
   );
   const [offStack, onStack] = await Promise.all(
-    VARIANTS.map((variant) => startStack(config, { cassandra, redis }, variant)),
+    VARIANTS.map((variant) => startStack(env, { cassandra, redis }, variant)),
   );
   const stacks = { off: offStack!, on: onStack! };
   const targets: Record<string, Record<Variant, Target>> = {

@@ -3,7 +3,7 @@
  * batch of robots from the real Cassandra node?
  *
  * - each: one single-partition `WHERE robot_id = ?` per key (bench/baselines/perKeyReads.ts,
- *   CASSANDRA_BATCH_CONCURRENCY at once, token-aware: each statement goes straight to a replica
+ *   BENCH_CONCURRENCY (default 64) at once, token-aware: each statement goes straight to a replica
  *   of its key);
  * - in: the robotById loader's own batch (robotsRepository.robotsById): `WHERE robot_id IN ?`
  *   per group of keys owned by one node (Db.readIn).
@@ -14,7 +14,7 @@
  * alike, after a warm-up.
  */
 import { seedIds, SCALES } from '../scripts/seed-ids.js';
-import { loadConfig } from '../platform/config.js';
+import { loadToolConfig } from '../platform/config/load.js';
 import { connectCassandra } from '../platform/cassandra/client.js';
 import { Db } from '../subgraphs/kit/cassandra/db.js';
 import { createSubgraphMetrics } from '../subgraphs/kit/metrics.js';
@@ -52,12 +52,12 @@ function summary(samples: number[]) {
 }
 
 runMain(async () => {
-  const config = loadConfig();
+  const config = loadToolConfig();
+  const concurrency = Number(process.env.BENCH_CONCURRENCY ?? 64);
   const client = await connectCassandra(config);
   const db = new Db(client, createSubgraphMetrics('bench', { defaultMetrics: false }));
   const strategies = {
-    each: (ids: readonly string[]) =>
-      readEach(db, SELECT_ROBOT, ids, toRobot, config.cassandra.batchConcurrency),
+    each: (ids: readonly string[]) => readEach(db, SELECT_ROBOT, ids, toRobot, concurrency),
     in: (ids: readonly string[]) => robotsRepository.robotsById(db, ids),
   } satisfies Record<Strategy, unknown>;
   const all = seededRobotIds();
@@ -87,7 +87,7 @@ runMain(async () => {
   await client.shutdown();
 
   console.log(
-    `robotById: ${BATCH_SIZE} robots per batch, ${ITERATIONS} batches per strategy, concurrency ${config.cassandra.batchConcurrency}, contact points ${config.cassandra.contactPoints.join(',')}`,
+    `robotById: ${BATCH_SIZE} robots per batch, ${ITERATIONS} batches per strategy, concurrency ${concurrency}, contact points ${config.cassandra.contactPoints.join(',')}`,
   );
   for (const strategy of ['each', 'in'] as const) {
     const { mean, p50, p95, min } = summary(times[strategy]);

@@ -4,7 +4,7 @@
  * 1. Data: migrates the benchmark keyspace and loads the seed there if absent (BENCH_SEED,
  *    default large; `scripts/seed.ts --scale <seed> --if-empty`).
  * 2. Starts, as separate processes (so RSS and CPU are per process): the three subgraphs
- *    (batched) and the same three with DATALOADER_MODE=naive, our router with the response cache
+ *    (batched) and the same three without DataLoader (bench/baselines/naive-subgraph.ts), our router with the response cache
  *    off and on (and one in front of the naive subgraphs), a bare @apollo/gateway and a bare
  *    node:http server replaying our router's responses.
  * 3. Drives each scenario × target × connection count with autocannon, every request from a

@@ -20,17 +20,17 @@
  */
 import cluster from 'node:cluster';
 import { connectCassandra } from '../platform/cassandra/client.js';
-import { loadConfig } from '../platform/config.js';
+import { loadRouterConfig } from '../platform/config/load.js';
 import { createLogger } from '../platform/logger.js';
 import { createRedis } from '../platform/redis/client.js';
 import { runMain } from '../platform/startup.js';
 import { createRouter } from './server.js';
 
 runMain(async () => {
-  const config = loadConfig();
+  const config = loadRouterConfig();
   const logger = createLogger(config, 'router');
-  if (cluster.isPrimary && config.router.workers > 1) {
-    for (let i = 0; i < config.router.workers; i++) cluster.fork();
+  if (cluster.isPrimary && config.workers > 1) {
+    for (let i = 0; i < config.workers; i++) cluster.fork();
     let stopping = false;
     cluster.on('exit', (worker, code) => {
       if (stopping) return;
@@ -48,7 +48,7 @@ runMain(async () => {
   const cassandra = await connectCassandra(config);
   const redis = createRedis(config);
   const router = await createRouter(config, { cassandra, redis, logger });
-  const url = await router.listen(config.ports.router, config.host);
+  const url = await router.listen(config.port, config.host);
   logger.info(
     { url, ide: config.isProduction ? undefined : url.replace(/\/[^/]*$/, '/ide') },
     'router listening',

@@ -22,7 +22,7 @@ import './flatFederationExports.js';
 import { ApolloGateway } from '@apollo/gateway';
 import type { Agent } from 'undici';
 import type { CassandraClient } from '../platform/cassandra/client.js';
-import type { Config } from '../platform/config.js';
+import type { RouterConfig } from '../platform/config/load.js';
 import type { Logger } from '../platform/logger.js';
 import type { RedisClient } from '../platform/redis/client.js';
 import { gracefulCloser } from '../platform/http.js';
@@ -69,12 +69,12 @@ export interface Router {
 type Deps = { cassandra: CassandraClient; redis: RedisClient; logger: Logger };
 
 export async function createRouter(
-  config: Config,
+  config: RouterConfig,
   deps: { cassandra: CassandraClient; redis: RedisClient; logger: Logger },
 ): Promise<Router> {
   const parts = await collaboratorsOf(config, deps);
   const { metrics, agent, subgraphs, supergraph, authenticator, responseCache, apollo } = parts;
-  const graphqlPath = config.router.graphqlPath;
+  const graphqlPath = config.graphqlPath;
   const httpServer = createHttpServer(
     {
       graphqlPath,
@@ -108,9 +108,9 @@ export async function createRouter(
 
 type Collaborators = Awaited<ReturnType<typeof collaboratorsOf>>;
 
-async function collaboratorsOf(config: Config, deps: Deps) {
+async function collaboratorsOf(config: RouterConfig, deps: Deps) {
   const { logger, redis } = deps;
-  const { isProduction, router: options } = config;
+  const { isProduction } = config;
   const metrics = createRouterMetrics();
   const agent = createSubgraphAgent();
   const subgraphs = new Map<string, SubgraphClient>();
@@ -125,22 +125,22 @@ async function collaboratorsOf(config: Config, deps: Deps) {
     subgraphs,
     supergraph,
     authenticator: authenticatorOf(config, deps, supergraph),
-    rateLimiter: new RateLimiter(redis, options.rateLimits),
+    rateLimiter: new RateLimiter(redis, config.rateLimits),
     executionLimit: new ExecutionLimit(
-      options.maxConcurrentExecutions,
-      options.maxQueuedExecutions,
+      config.admission.maxConcurrentExecutions,
+      config.admission.maxQueuedExecutions,
       metrics,
     ),
-    trustedDocuments: new TrustedDocuments(options.trustedDocumentsDir),
-    responseCache: options.responseCache
-      ? new ResponseCache(redis, metrics, { minUses: options.responseCacheMinUses })
+    trustedDocuments: new TrustedDocuments(config.trustedDocumentsDir),
+    responseCache: config.responseCache.enabled
+      ? new ResponseCache(redis, metrics, { minUses: config.responseCache.minUses })
       : undefined,
     apollo: await startApolloServer({
       gateway,
-      limits: options.limits,
+      limits: config.limits,
       apqCache,
       isProduction,
-      supergraphPath: options.supergraphPath,
+      supergraphPath: config.supergraphPath,
       metrics,
       logger,
     }),
@@ -148,7 +148,7 @@ async function collaboratorsOf(config: Config, deps: Deps) {
 }
 
 /** The GraphQL request path, stage by stage (pipeline/handleGraphQL.ts). */
-function graphqlPipelineOf(config: Config, parts: Collaborators): GraphQLHandler {
+function graphqlPipelineOf(config: RouterConfig, parts: Collaborators): GraphQLHandler {
   const { metrics, responseCache } = parts;
   const cacheOptions = { responseCache, metrics, isProduction: config.isProduction };
   return graphqlHandler({
@@ -160,8 +160,7 @@ function graphqlPipelineOf(config: Config, parts: Collaborators): GraphQLHandler
     admission: admissionStage({
       executionLimit: parts.executionLimit,
       metrics,
-      maxConcurrentExecutions: config.router.maxConcurrentExecutions,
-      maxQueuedExecutions: config.router.maxQueuedExecutions,
+      ...config.admission,
     }),
     vetOperation: vetOperationStage(parts),
     execute: executeStage(parts),
@@ -171,7 +170,7 @@ function graphqlPipelineOf(config: Config, parts: Collaborators): GraphQLHandler
 
 /** The gateway over the supergraph file, calling each subgraph through a SubgraphClient. */
 function gatewayOf(
-  config: Config,
+  config: RouterConfig,
   deps: Deps,
   shared: {
     metrics: RouterMetrics;
@@ -180,24 +179,21 @@ function gatewayOf(
     supergraph: SupergraphState;
   },
 ): ApolloGateway {
-  const { router: options } = config;
   const { metrics, agent, subgraphs, supergraph } = shared;
   return new ApolloGateway({
-    supergraphSdl: supergraphFromFile(options.supergraphPath, deps.logger, (sdl) => {
-      supergraph.subgraphUrls = { ...subgraphUrlsOf(sdl), ...options.subgraphUrls };
+    supergraphSdl: supergraphFromFile(config.supergraphPath, deps.logger, (sdl) => {
+      supergraph.subgraphUrls = { ...subgraphUrlsOf(sdl), ...config.subgraphUrls };
       supergraph.version = schemaVersionOf(sdl);
     }),
     buildService: ({ name, url }) => {
       const client = new SubgraphClient({
         name,
-        url: options.subgraphUrls[name] ?? url ?? '',
+        url: config.subgraphUrls[name] ?? url ?? '',
         signingSecret: config.identitySigningSecret,
-        timeoutMs: options.subgraphTimeoutMs,
-        mutationTimeoutMs: options.subgraphMutationTimeoutMs,
-        retries: options.subgraphRetries,
+        ...config.subgraphFetch,
         metrics,
         agent,
-        tags: options.responseCache ? 'all' : 'writes',
+        tags: config.responseCache.enabled ? 'all' : 'writes',
       });
       subgraphs.set(name, client);
       return client;
@@ -206,18 +202,21 @@ function gatewayOf(
   });
 }
 
-function authenticatorOf(config: Config, deps: Deps, supergraph: SupergraphState): Authenticator {
-  const { router: options } = config;
+function authenticatorOf(
+  config: RouterConfig,
+  deps: Deps,
+  supergraph: SupergraphState,
+): Authenticator {
   return new Authenticator({
-    jwt: new JwtVerifier(config),
+    jwt: new JwtVerifier(config.jwt),
     apiKeys: new ApiKeyStore(deps.cassandra),
     sessions: new SessionRevocationCheck({
       sessionsUrl: () => supergraph.subgraphUrls['sessions'] ?? '',
       signingSecret: config.identitySigningSecret,
       redis: deps.redis,
-      activeTtlSeconds: options.sessionCheckCacheSeconds,
-      timeoutMs: options.subgraphTimeoutMs,
+      activeTtlSeconds: config.sessionCheckCacheSeconds,
+      timeoutMs: config.subgraphFetch.timeoutMs,
     }),
-    allowAnonymous: options.allowAnonymous,
+    allowAnonymous: config.allowAnonymous,
   });
 }

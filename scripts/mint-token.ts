@@ -21,7 +21,9 @@ runMain(async () => {
   if (config.isProduction)
     throw new StartupError('token:mint only mints development tokens (FLEETGRAPH_ENV=production)');
   if (config.jwt.mode !== 'hs256')
-    throw new StartupError('token:mint mints HS256 tokens; JWT_JWKS_URL is set (JWT_SECRET is unused)');
+    throw new StartupError(
+      'token:mint mints HS256 tokens; JWT_JWKS_URL is set (JWT_SECRET is unused)',
+    );
   const name = (process.argv[2] ?? 'admin') as keyof typeof PERSONAS;
   const persona = PERSONAS[name];
   if (!persona)

@@ -19,13 +19,13 @@ const options = { loaderOptions: WITHOUT_DATALOADER };
 const subgraph = process.env.BENCH_SUBGRAPH;
 switch (subgraph) {
   case 'users':
-    runSubgraph(usersSubgraph, (config) => config.ports.users, options);
+    runSubgraph(usersSubgraph, options);
     break;
   case 'sessions':
-    runSubgraph(sessionsSubgraph, (config) => config.ports.sessions, options);
+    runSubgraph(sessionsSubgraph, options);
     break;
   case 'fleet':
-    runSubgraph(fleetSubgraph, (config) => config.ports.fleet, options);
+    runSubgraph(fleetSubgraph, options);
     break;
   default:
     console.error(`BENCH_SUBGRAPH must be users, sessions or fleet (got ${String(subgraph)})`);

@@ -105,7 +105,6 @@ function cassandraSettings(env: Parsed<typeof cassandraVariables>, ctx: Context)
     requestTimeoutMs: env.CASSANDRA_REQUEST_TIMEOUT_MS,
     speculativeDelayMs: env.CASSANDRA_SPECULATIVE_DELAY_MS,
     speculativeExecutions: env.CASSANDRA_SPECULATIVE_EXECUTIONS,
-    batchConcurrency: env.CASSANDRA_BATCH_CONCURRENCY,
   };
 }
 

@@ -128,8 +128,6 @@ export const cassandraVariables = {
   CASSANDRA_SPECULATIVE_DELAY_MS: int(0, 60_000, 300),
   /** Extra executions one read may start (0: no speculative execution). */
   CASSANDRA_SPECULATIVE_EXECUTIONS: int(0, 4, 1),
-  /** Upper bound on statements one DataLoader batch runs at once (executeConcurrent). */
-  CASSANDRA_BATCH_CONCURRENCY: int(1, 2048, 64),
 };
 
 /** Every process that uses Redis (the router; CLIs that clear what the router cached). */

@@ -15,7 +15,8 @@ export type RedisClient = Redis | Cluster;
 
 export function createRedis(
   config: { readonly redis: RedisSettings },
-  options: { lazy?: boolean } = {}): RedisClient {
+  options: { lazy?: boolean } = {},
+): RedisClient {
   const r = config.redis;
   const common = {
     keyPrefix: r.keyPrefix,

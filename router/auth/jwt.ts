@@ -18,7 +18,7 @@ import { createVerifier, TokenError } from 'fast-jwt';
 import { createRemoteJWKSet, jwtVerify, SignJWT, type JWTVerifyGetKey } from 'jose';
 import { LRUCache } from 'lru-cache';
 import { z } from 'zod';
-import type { Config } from '../../platform/config.js';
+import type { JwtSettings } from '../../platform/config/load.js';
 import { ROLES, type Identity } from '../../platform/contract/identity.js';
 
 const claimsSchema = z.object({
@@ -42,10 +42,10 @@ export class JwtVerifier {
     max: 20_000,
   });
 
-  constructor(private readonly config: Config) {
-    const { jwksUrl, issuer, audience, clockToleranceSeconds } = config.jwt;
-    if (jwksUrl) {
-      const keySet: JWTVerifyGetKey = createRemoteJWKSet(new URL(jwksUrl));
+  constructor(private readonly settings: JwtSettings) {
+    const { issuer, audience, clockToleranceSeconds } = settings;
+    if (settings.mode === 'jwks') {
+      const keySet: JWTVerifyGetKey = createRemoteJWKSet(new URL(settings.url));
       this.verifySignatureAndClaims = async (token) =>
         (
           await jwtVerify(token, keySet, {
@@ -58,7 +58,7 @@ export class JwtVerifier {
         ).payload;
     } else {
       const verifySync = createVerifier({
-        key: config.jwtSecret,
+        key: settings.secret,
         algorithms: ['HS256'],
         clockTolerance: clockToleranceSeconds * 1000,
         ...(issuer ? { allowedIss: issuer } : {}),
@@ -83,7 +83,7 @@ export class JwtVerifier {
   async verify(token: string): Promise<UserIdentity> {
     const known = this.verified.get(token);
     if (known) {
-      if (Date.now() / 1000 <= known.exp + this.config.jwt.clockToleranceSeconds)
+      if (Date.now() / 1000 <= known.exp + this.settings.clockToleranceSeconds)
         return known.identity;
       this.verified.delete(token);
       throw new Error('The token has expired');

@@ -2,4 +2,4 @@
 import { runSubgraph } from '../kit/main.js';
 import { fleetSubgraph } from './subgraph.js';
 
-runSubgraph(fleetSubgraph, (config) => config.ports.fleet);
+runSubgraph(fleetSubgraph);

@@ -5,7 +5,7 @@ import { createFleetContext, type FleetContext } from './context.js';
 import { fleetObjectChecks, fleetPermissions } from './permissions.js';
 import { fleetResolvers } from './resolvers/index.js';
 
-export const fleetSubgraph: SubgraphDefinition<FleetContext> = {
+export const fleetSubgraph: SubgraphDefinition<FleetContext, 'fleet'> = {
   name: 'fleet',
   schemaFile: new URL('../../schema/subgraphs/fleet.graphql', import.meta.url),
   resolvers: fleetResolvers,

@@ -2,7 +2,7 @@
  * The one way a subgraph process starts: validate configuration, connect Cassandra, build the
  * server, listen, and drain on SIGTERM/SIGINT. Each subgraph's index.ts is one call to this.
  */
-import { loadConfig, type Config } from '../../platform/config.js';
+import { loadSubgraphConfig, type SubgraphName } from '../../platform/config/load.js';
 import { connectCassandra } from '../../platform/cassandra/client.js';
 import { createLogger } from '../../platform/logger.js';
 import type { LoaderOptions } from './loaders.js';
@@ -14,12 +14,11 @@ import { runMain } from '../../platform/startup.js';
  *   loaders.ts); only the benchmarks' baseline without DataLoader passes any.
  */
 export function runSubgraph<TContext extends BaseContext>(
-  definition: SubgraphDefinition<TContext>,
-  portOf: (config: Config) => number,
+  definition: SubgraphDefinition<TContext, SubgraphName>,
   options: { readonly loaderOptions?: LoaderOptions } = {},
 ): void {
   runMain(async () => {
-    const config = loadConfig();
+    const config = loadSubgraphConfig(definition.name);
     const logger = createLogger(config, `subgraph-${definition.name}`);
     const cassandra = await connectCassandra(config);
     const { loaderOptions } = options;
@@ -29,7 +28,7 @@ export function runSubgraph<TContext extends BaseContext>(
       logger,
       loaderOptions,
     });
-    const url = await server.listen(portOf(config), config.host);
+    const url = await server.listen(config.port, config.host);
     logger.info({ url }, `${definition.name} subgraph listening`);
     const shutdown = async (signal: string) => {
       logger.info({ signal }, 'draining');

@@ -17,7 +17,7 @@ import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/dis
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/resolverMap.js';
 import { parse, type GraphQLSchema } from 'graphql';
-import type { Config } from '../../platform/config.js';
+import type { SubgraphConfig } from '../../platform/config/load.js';
 import type { CassandraClient } from '../../platform/cassandra/client.js';
 import type { Identity } from '../../platform/contract/identity.js';
 import { gracefulCloser } from '../../platform/http.js';
@@ -42,7 +42,6 @@ export interface BaseContext {
   readonly cursors: CursorCodec;
   readonly metrics: SubgraphMetrics;
   readonly logger: Logger;
-  readonly config: Config;
   /**
    * How this server's DataLoaders batch and cache (loaderTable.ts applies them; absent:
    * {@link DEFAULT_LOADER_OPTIONS}). Only the benchmarks' baseline without DataLoader differs.
@@ -50,8 +49,9 @@ export interface BaseContext {
   readonly loaderOptions?: LoaderOptions;
 }
 
-export interface SubgraphDefinition<TContext extends BaseContext> {
-  readonly name: string;
+export interface SubgraphDefinition<TContext extends BaseContext, TName extends string = string> {
+  /** The subgraph's name in the supergraph (and, for ours, which configuration slice it loads). */
+  readonly name: TName;
   /** Path of the SDL file under schema/subgraphs/ — the single source of the schema. */
   readonly schemaFile: URL;
   readonly resolvers: GraphQLResolverMap<TContext>;
@@ -78,7 +78,7 @@ export interface SubgraphServer {
 }
 
 export interface SubgraphDeps {
-  readonly config: Config;
+  readonly config: SubgraphConfig;
   readonly cassandra: CassandraClient;
   readonly logger: Logger;
   readonly metrics?: SubgraphMetrics;
@@ -125,7 +125,6 @@ export async function createSubgraphServer<TContext extends BaseContext>(
       cursors,
       metrics,
       logger: logger.child({ requestId }),
-      config,
       loaderOptions,
     });
   const httpServer = createServer(

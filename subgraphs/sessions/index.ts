@@ -2,4 +2,4 @@
 import { runSubgraph } from '../kit/main.js';
 import { sessionsSubgraph } from './subgraph.js';
 
-runSubgraph(sessionsSubgraph, (config) => config.ports.sessions);
+runSubgraph(sessionsSubgraph);

@@ -5,7 +5,7 @@ import { createSessionsContext, type SessionsContext } from './context.js';
 import { sessionsObjectChecks, sessionsPermissions } from './permissions.js';
 import { sessionsResolvers } from './resolvers.js';
 
-export const sessionsSubgraph: SubgraphDefinition<SessionsContext> = {
+export const sessionsSubgraph: SubgraphDefinition<SessionsContext, 'sessions'> = {
   name: 'sessions',
   schemaFile: new URL('../../schema/subgraphs/sessions.graphql', import.meta.url),
   resolvers: sessionsResolvers,

@@ -2,4 +2,4 @@
 import { runSubgraph } from '../kit/main.js';
 import { usersSubgraph } from './subgraph.js';
 
-runSubgraph(usersSubgraph, (config) => config.ports.users);
+runSubgraph(usersSubgraph);

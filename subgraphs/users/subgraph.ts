@@ -5,7 +5,7 @@ import { createUsersContext, type UsersContext } from './context.js';
 import { usersObjectChecks, usersPermissions } from './permissions.js';
 import { usersResolvers } from './resolvers.js';
 
-export const usersSubgraph: SubgraphDefinition<UsersContext> = {
+export const usersSubgraph: SubgraphDefinition<UsersContext, 'users'> = {
   name: 'users',
   schemaFile: new URL('../../schema/subgraphs/users.graphql', import.meta.url),
   resolvers: usersResolvers,

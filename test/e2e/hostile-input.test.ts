@@ -29,11 +29,11 @@ import type { GraphQLUnionType } from 'graphql';
 import { Agent, request } from 'undici';
 import { createRouter, type Router } from '../../router/server.js';
 import { seedIds } from '../../scripts/seed-ids.js';
-import { loadConfig } from '../../platform/config.js';
+import { loadRouterConfig } from '../../platform/config/load.js';
 import { signIdentity } from '../../platform/contract/identity.js';
 import { createLogger } from '../../platform/logger.js';
 import { MAX_BODY_BYTES } from '../../platform/http.js';
-import { startFederation, tokenFor, type Federation } from '../support/federation.js';
+import { jwtSecretOf, startFederation, tokenFor, type Federation } from '../support/federation.js';
 import {
   CATEGORIES,
   hostileCases,
@@ -297,12 +297,12 @@ describe('hostile and malformed input through the router and straight to the sub
     federation = await startFederation({ RATE_LIMITS: HIGH_LIMITS });
     const config = federation.config;
     // The same subgraphs behind a second router configured for production.
-    const productionConfig = loadConfig({
+    const productionConfig = loadRouterConfig({
       ...process.env,
       FLEETGRAPH_ENV: 'production',
       LOG_LEVEL: 'silent',
       IDENTITY_SIGNING_SECRET: config.identitySigningSecret,
-      JWT_SECRET: config.jwtSecret,
+      JWT_SECRET: jwtSecretOf(config),
       RATE_LIMITS: HIGH_LIMITS,
       SUBGRAPH_URLS: Object.entries(federation.subgraphs)
         .map(([name, subgraph]) => `${name}=${subgraph.url}`)
@@ -331,7 +331,7 @@ describe('hostile and malformed input through the router and straight to the sub
     );
     const realCursor = body.data?.fleet.robots.pageInfo.endCursor;
     assert.ok(realCursor, `a real cursor: ${JSON.stringify(body)}`);
-    const arbitrary = hostileCases({ realCursor, jwtSecret: config.jwtSecret });
+    const arbitrary = hostileCases({ realCursor, jwtSecret: jwtSecretOf(config) });
     generate = (chunk) => fc.sample(arbitrary, { seed: SEED + chunk, numRuns: CHUNK });
   });
 

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import { loadConfig } from '../../platform/config.js';
+import { loadToolConfig } from '../../platform/config/load.js';
 import { createRedis, type RedisClient } from '../../platform/redis/client.js';
 import { RateLimiter } from '../../router/rateLimit.js';
 import { redisForTest } from '../support/stack.js';
@@ -83,7 +83,7 @@ describe('rate limits: local decisions, shared through Redis', () => {
   it('when Redis is unreachable, then the limit still applies per instance and decisions are marked as bypasses', async () => {
     // A client for a port nothing listens on: always disconnected, commands fail at once.
     const dead = createRedis(
-      loadConfig({ ...process.env, FLEETGRAPH_ENV: 'test', REDIS_URL: 'redis://127.0.0.1:1' }),
+      loadToolConfig({ ...process.env, FLEETGRAPH_ENV: 'test', REDIS_URL: 'redis://127.0.0.1:1' }),
     );
     try {
       const lonely = limiter(dead);

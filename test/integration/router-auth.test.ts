@@ -7,8 +7,11 @@ import { ApiKeyStore } from '../../router/auth/apiKeys.js';
 import { JwtVerifier } from '../../router/auth/jwt.js';
 import { seedIds } from '../../scripts/seed-ids.js';
 import type { CassandraClient } from '../../platform/cassandra/client.js';
-import { loadConfig } from '../../platform/config.js';
+import { loadRouterConfig } from '../../platform/config/load.js';
 import { cassandraForTest } from '../support/stack.js';
+
+/** The router's JWT settings for these variables. */
+const jwtOf = (env: Record<string, string>) => loadRouterConfig(env).jwt;
 
 describe('production JWTs from a JWKS endpoint', () => {
   let jwks: Server;
@@ -39,7 +42,7 @@ describe('production JWTs from a JWKS endpoint', () => {
 
   it('when a token is signed by a JWKS key with the right issuer and audience, then it verifies', async () => {
     const verifier = new JwtVerifier(
-      loadConfig({
+      jwtOf({
         JWT_JWKS_URL: url,
         JWT_ISSUER: 'https://auth.example.com/',
         JWT_AUDIENCE: 'fleetgraph',
@@ -52,7 +55,7 @@ describe('production JWTs from a JWKS endpoint', () => {
 
   it('when the audience or issuer is wrong, or it expired beyond the clock skew, then it is refused', async () => {
     const verifier = new JwtVerifier(
-      loadConfig({
+      jwtOf({
         JWT_JWKS_URL: url,
         JWT_ISSUER: 'https://auth.example.com/',
         JWT_AUDIENCE: 'fleetgraph',
@@ -77,7 +80,7 @@ describe('production JWTs from a JWKS endpoint', () => {
   });
 
   it('when an HS256 development token is presented to a JWKS-configured router, then it is refused', async () => {
-    const verifier = new JwtVerifier(loadConfig({ JWT_JWKS_URL: url }));
+    const verifier = new JwtVerifier(jwtOf({ JWT_JWKS_URL: url }));
     const hs256 = await new SignJWT({ org: seedIds.organization(0) })
       .setProtectedHeader({ alg: 'HS256' })
       .setSubject(seedIds.user(0, 0))
@@ -90,7 +93,7 @@ describe('production JWTs from a JWKS endpoint', () => {
 describe('HS256 JWTs signed with JWT_SECRET', () => {
   const secret = 'a-test-secret-of-at-least-32-characters!';
   const config = (extra: Record<string, string> = {}) =>
-    loadConfig({ JWT_SECRET: secret, JWT_CLOCK_TOLERANCE_SECONDS: '30', ...extra });
+    jwtOf({ JWT_SECRET: secret, JWT_CLOCK_TOLERANCE_SECONDS: '30', ...extra });
   const sign = (
     claims: { iss?: string; aud?: string; exp?: number; nbf?: number; alg?: string } = {},
     key = secret,

@@ -11,7 +11,7 @@
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import cassandra from 'cassandra-driver';
-import type { Config } from '../../platform/config.js';
+import type { ToolConfig } from '../../platform/config/load.js';
 import type { CassandraClient } from '../../platform/cassandra/client.js';
 
 export type NodeNumber = 1 | 2 | 3;
@@ -31,7 +31,7 @@ const START_TIMEOUT_MS = 240_000;
  * unless it is the fault-test cluster: three contact points 127.0.0.1-3 on one port other than
  * the dev node's 9042, so that these tests can never kill a node they did not start.
  */
-export function clusterOf(config: Config): ClusterNode[] {
+export function clusterOf(config: Pick<ToolConfig, 'cassandra'>): ClusterNode[] {
   const { contactPoints, port } = config.cassandra;
   const expected = [1, 2, 3].map((n) => `127.0.0.${n}:${port}`);
   if (port === 9042 || [...contactPoints].sort().join(',') !== expected.join(',')) {

@@ -6,14 +6,14 @@
 import { fleetSubgraph } from '../../subgraphs/fleet/subgraph.js';
 import { sessionsSubgraph } from '../../subgraphs/sessions/subgraph.js';
 import { usersSubgraph } from '../../subgraphs/users/subgraph.js';
-import { loadConfig, type Config } from '../../platform/config.js';
+import { loadRouterConfig, type RouterConfig } from '../../platform/config/load.js';
 import type { CassandraClient } from '../../platform/cassandra/client.js';
 import { createLogger } from '../../platform/logger.js';
 import { createRedis, waitForRedis, type RedisClient } from '../../platform/redis/client.js';
 import { createRouter, type Router } from '../../router/server.js';
 import { mintDevelopmentToken } from '../../router/auth/jwt.js';
 import { seedIds } from '../../scripts/seed-ids.js';
-import { cassandraForTest } from './stack.js';
+import { cassandraForTest, testEnv } from './stack.js';
 import { startSubgraph, sumMetric, type RunningSubgraph } from './subgraphs.js';
 
 export interface GraphQLResponse<T> {
@@ -30,7 +30,7 @@ export interface GraphQLResponse<T> {
 }
 
 export interface Federation {
-  readonly config: Config;
+  readonly config: RouterConfig;
   readonly url: string;
   readonly cassandra: CassandraClient;
   readonly redis: RedisClient;
@@ -75,10 +75,8 @@ export async function startFederation(
   const ports = Object.fromEntries(
     Object.entries(subgraphs).map(([name, s]) => [name, Number(new URL(s.url).port)]),
   );
-  const config = loadConfig({
-    ...process.env,
-    FLEETGRAPH_ENV: 'test',
-    LOG_LEVEL: 'silent',
+  const config = loadRouterConfig({
+    ...testEnv,
     // Redis keys of this test process only: rate-limit counts are shared through Redis, and
     // the hostile-input file's thousands of requests as admin (0, 0) left the next file's
     // router (the IDE test, same user, same minute) rate-limited.
@@ -146,16 +144,22 @@ export async function startFederation(
   };
 }
 
+/** The HS256 secret the test router verifies development JWTs with. */
+export function jwtSecretOf(config: RouterConfig): string {
+  if (config.jwt.mode !== 'hs256') throw new Error('development tokens need JWT_SECRET (hs256)');
+  return config.jwt.secret;
+}
+
 /** A development JWT for a seeded user (organization o, user u), bound to their first session. */
 export function tokenFor(
-  config: Config,
+  config: RouterConfig,
   o: number,
   u: number,
   roles: string[] = ['admin', 'operator', 'viewer'],
   options: { sessionId?: string | null; expiresIn?: string | number } = {},
 ): Promise<string> {
   return mintDevelopmentToken(
-    config.jwtSecret,
+    jwtSecretOf(config),
     {
       userId: seedIds.user(o, u),
       organizationId: seedIds.organization(o),

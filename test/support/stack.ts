@@ -5,15 +5,33 @@
  * test/run.sh starts the real Cassandra node and Redis (infra/up.sh) and applies migrations
  * before any test runs; tests connect with the same configuration code as the services.
  */
-import { loadConfig, type Config } from '../../platform/config.js';
+import {
+  loadSubgraphConfig,
+  loadToolConfig,
+  type SubgraphConfig,
+  type SubgraphName,
+  type ToolConfig,
+} from '../../platform/config/load.js';
 import { connectCassandra, type CassandraClient } from '../../platform/cassandra/client.js';
 import { createRedis, waitForRedis, type RedisClient } from '../../platform/redis/client.js';
 
-export const testConfig: Config = loadConfig({
+/** The environment every in-process service of a test loads its configuration slice from. */
+export const testEnv: Readonly<Record<string, string | undefined>> = {
   ...process.env,
   FLEETGRAPH_ENV: 'test',
   LOG_LEVEL: 'silent',
-});
+};
+
+/** The data stores, as the command-line tools see them. */
+export const testConfig: ToolConfig = loadToolConfig(testEnv);
+
+/** What a subgraph started by a test is configured with (its port is chosen at listen). */
+export function testSubgraphConfig(name: string): SubgraphConfig {
+  const known = ['users', 'sessions', 'fleet'].includes(name);
+  // A test's own probe subgraph is configured as one of ours: only the name differs.
+  const config = loadSubgraphConfig(known ? (name as SubgraphName) : 'users', testEnv);
+  return known ? config : { ...config, name: name as SubgraphName };
+}
 
 export async function cassandraForTest(
   options: { withKeyspace?: boolean } = {},

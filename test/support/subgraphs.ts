@@ -12,7 +12,7 @@ import {
 } from '../../subgraphs/kit/server.js';
 import type { CassandraClient } from '../../platform/cassandra/client.js';
 import { seedIds } from '../../scripts/seed-ids.js';
-import { testConfig } from './stack.js';
+import { testSubgraphConfig } from './stack.js';
 
 export interface RunningSubgraph {
   readonly server: SubgraphServer;
@@ -38,10 +38,11 @@ export async function startSubgraph<T extends BaseContext>(
   cassandra: CassandraClient,
   port = 0,
 ): Promise<RunningSubgraph> {
+  const config = testSubgraphConfig(definition.name);
   const server = await createSubgraphServer(definition, {
-    config: testConfig,
+    config,
     cassandra,
-    logger: createLogger(testConfig, `test-${definition.name}`),
+    logger: createLogger(config, `test-${definition.name}`),
   });
   const url = await server.listen(port, '127.0.0.1');
   const base = url.replace(/\/graphql$/, '');
@@ -53,7 +54,7 @@ export async function startSubgraph<T extends BaseContext>(
         method: 'POST',
         headers: {
           'content-type': 'application/json',
-          ...signIdentity(identity, testConfig.identitySigningSecret),
+          ...signIdentity(identity, config.identitySigningSecret),
         },
         body: JSON.stringify({ query, variables }),
       });

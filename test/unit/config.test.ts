@@ -9,7 +9,7 @@ import {
 } from '../../platform/config/load.js';
 
 /** Loads every slice from one environment: a bad variable must fail whichever reads it. */
-function loadConfig(env: Environment) {
+function loadEverySlice(env: Environment) {
   return {
     ...loadToolConfig(env),
     ...loadSubgraphConfig('users', env),
@@ -19,7 +19,7 @@ function loadConfig(env: Environment) {
 
 describe('configuration', () => {
   it('when nothing is set, then it yields the single-node development defaults', () => {
-    const config = loadConfig({});
+    const config = loadEverySlice({});
     assert.deepEqual(config.cassandra.contactPoints, ['127.0.0.1:9042']);
     assert.equal(config.cassandra.port, 9042);
     assert.equal(config.cassandra.localDataCenter, 'datacenter1');
@@ -89,7 +89,7 @@ describe('configuration', () => {
   });
 
   it('when production variables are set, then a multi-node cluster with NetworkTopologyStrategy is described', () => {
-    const config = loadConfig({
+    const config = loadEverySlice({
       FLEETGRAPH_ENV: 'production',
       CASSANDRA_CONTACT_POINTS: '10.0.0.1:19042, 10.0.0.2,10.0.0.3:19042',
       CASSANDRA_LOCAL_DC: 'eu-west',
@@ -162,7 +162,7 @@ describe('configuration', () => {
   for (const [what, env, expected] of badInputs) {
     it(`when given ${what}, then it throws one line naming the variable`, () => {
       assert.throws(
-        () => loadConfig(env),
+        () => loadEverySlice(env),
         (error: unknown) =>
           error instanceof ConfigError &&
           expected.test(error.message) &&
@@ -173,7 +173,7 @@ describe('configuration', () => {
 
   it('when a secret is invalid, then its value is not echoed', () => {
     assert.throws(
-      () => loadConfig({ JWT_SECRET: 'hunter2' }),
+      () => loadEverySlice({ JWT_SECRET: 'hunter2' }),
       (error: unknown) => !(error as Error).message.includes('hunter2'),
     );
   });

@@ -57,12 +57,6 @@ export class Db {
       SubgraphMetrics,
       'cassandraStatements' | 'cassandraPartitionsRead'
     >,
-    /**
-     * @deprecated Unused: it bounded the per-key reads (`executeEach`), which only the
-     * benchmarks used and which now live in bench/baselines/perKeyReads.ts. Kept so that
-     * existing three-argument callers compile; remove with CASSANDRA_BATCH_CONCURRENCY.
-     */
-    _concurrencyLevel?: number,
   ) {}
 
   async execute(
