@@ -26,7 +26,7 @@ describe('start-up with a bad configuration', () => {
   });
 
   it('when a port is invalid, then the process exits 1 with one line naming it', () => {
-    const { status, stderr } = runEntry('scripts/migrate.ts', { FLEET_PORT: '0' });
+    const { status, stderr } = runEntry('subgraphs/fleet/index.ts', { FLEET_PORT: '0' });
     assert.equal(status, 1);
     assert.equal(
       stderr,
@@ -35,7 +35,7 @@ describe('start-up with a bad configuration', () => {
   });
 
   it('when a production secret is missing, then the process exits 1 with one line naming it', () => {
-    const { status, stderr } = runEntry('scripts/migrate.ts', {
+    const { status, stderr } = runEntry('router/index.ts', {
       FLEETGRAPH_ENV: 'production',
       JWT_SECRET: 'j'.repeat(32),
       IDENTITY_SIGNING_SECRET: '',
