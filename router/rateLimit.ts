@@ -24,8 +24,18 @@
  * is unreachable — the connection is not ready, or flushes have failed for
  * {@link SHARED_COUNTS_STALE_MS} — are counted as bypasses
  * (fleetgraph_router_redis_bypass_total{purpose="rate_limit"}).
+ *
+ * **Keys, and why they are cluster-safe**: one string per subject and window,
+ * `rl:<subject>:<window>` (under REDIS_KEY_PREFIX), touched only by single-key commands (INCRBY,
+ * EXPIRE); nothing multi-key, no MULTI/EXEC, no script — so no hash tag, and the subjects spread
+ * over every master. A flush's pipeline is not atomic and need not be, but ioredis refuses a
+ * Cluster pipeline whose keys are served by different nodes: the subjects are grouped by node
+ * ({@link pipelineGroupOf}) and one pipeline per node is sent, all at once — still one round trip
+ * per flush. With one Redis there is one group. While part of a cluster is unreachable, the
+ * subjects it serves keep their increments pending (per-instance decisions for them); the others
+ * are shared as usual.
  */
-import type { RedisClient } from '../platform/redis/client.js';
+import { pipelineGroupOf, type RedisClient } from '../platform/redis/client.js';
 
 export interface RateDecision {
   readonly allowed: boolean;
@@ -119,69 +129,94 @@ export class RateLimiter {
 
   private async sendPending(now: number): Promise<void> {
     const current = Math.floor(now / WINDOW_MS);
-    const batch: { subject: string; count: WindowCount; sent: number }[] = [];
+    const batch: Pending[] = [];
     for (const [subject, count] of this.counts) {
       if (count.window < current) this.counts.delete(subject);
-      else if (count.pending > 0) batch.push({ subject, count, sent: count.pending });
+      else if (count.pending > 0)
+        batch.push({ key: `rl:${subject}:${count.window}`, count, sent: count.pending });
     }
     if (batch.length === 0) return;
     if (this.redis.status !== 'ready') {
       this.failingSince ??= now;
       return;
     }
-    // In chunks: after an outage every subject of the window is pending at once, and one
+    // One pipeline per node (a Cluster's; one Redis is one group), the nodes at once. Within a
+    // node, in chunks: after an outage every subject of the window is pending at once, and one
     // pipeline of thousands of commands could outlast the command timeout as a whole.
-    let anyAnswered = false;
-    for (let start = 0; start < batch.length; start += FLUSH_CHUNK) {
-      const chunk = batch.slice(start, start + FLUSH_CHUNK);
-      const pipeline = this.redis.pipeline();
-      // The INCRBY's reply index per subject: EXPIRE goes only with a key's first increment
-      // of the window (a key without it would outlive its window; one that has it keeps it).
-      const replyAt: number[] = [];
-      const keys: string[] = [];
-      let commands = 0;
-      for (const { subject, count, sent } of chunk) {
-        const key = `rl:${subject}:${count.window}`;
-        keys.push(key);
-        replyAt.push(commands);
-        pipeline.incrby(key, sent);
+    const groupOf = pipelineGroupOf(this.redis);
+    const byNode = new Map<string, Pending[]>();
+    for (const entry of batch) {
+      const group = groupOf(entry.key);
+      const list = byNode.get(group);
+      if (list) list.push(entry);
+      else byNode.set(group, [entry]);
+    }
+    const answered = await Promise.all(
+      [...byNode.values()].map(async (entries) => {
+        let any = false;
+        for (let start = 0; start < entries.length; start += FLUSH_CHUNK)
+          if (await this.sendChunk(entries.slice(start, start + FLUSH_CHUNK))) any = true;
+        return any;
+      }),
+    );
+    if (!answered.includes(true)) this.failingSince ??= now;
+  }
+
+  /** One pipeline (keys of one node); true when Redis answered for at least one subject. */
+  private async sendChunk(chunk: readonly Pending[]): Promise<boolean> {
+    const pipeline = this.redis.pipeline();
+    // The INCRBY's reply index per subject: EXPIRE goes only with a key's first increment
+    // of the window (a key without it would outlive its window; one that has it keeps it).
+    const replyAt: number[] = [];
+    let commands = 0;
+    for (const { key, count, sent } of chunk) {
+      replyAt.push(commands);
+      pipeline.incrby(key, sent);
+      commands += 1;
+      if (!count.expirySent) {
+        pipeline.expire(key, 61);
         commands += 1;
-        if (!count.expirySent) {
-          pipeline.expire(key, 61);
-          commands += 1;
-        }
-      }
-      try {
-        const replies = await pipeline.exec();
-        const recreated: string[] = [];
-        for (const [i, { count, sent }] of chunk.entries()) {
-          const [error, value] = replies?.[replyAt[i]!] ?? [new Error('no reply'), null];
-          if (error) continue; // stays pending, sent next time
-          if (count.expirySent) {
-            // A key that holds only what was just sent was created by this INCRBY (Redis lost
-            // it, e.g. restarted empty): it needs its expiry again.
-            if (Number(value) === sent) recreated.push(keys[i]!);
-          } else {
-            const expiry = replies?.[replyAt[i]! + 1];
-            if (expiry && !expiry[0]) count.expirySent = true;
-          }
-          count.pending -= sent;
-          count.shared = Math.max(count.shared, Number(value));
-          anyAnswered = true;
-          // Reachable again as soon as one chunk is answered (after an outage, the remaining
-          // chunks of the backlog may take a while).
-          this.failingSince = undefined;
-        }
-        if (recreated.length > 0) {
-          const expiries = this.redis.pipeline();
-          for (const key of recreated) expiries.expire(key, 61);
-          await expiries.exec();
-        }
-      } catch {
-        // Timed out or disconnected: the increments stay pending and are sent next time (an
-        // increment that did reach Redis may then count twice — the safe direction).
       }
     }
-    if (!anyAnswered) this.failingSince ??= now;
+    let anyAnswered = false;
+    try {
+      const replies = await pipeline.exec();
+      const recreated: string[] = [];
+      for (const [i, { key, count, sent }] of chunk.entries()) {
+        const [error, value] = replies?.[replyAt[i]!] ?? [new Error('no reply'), null];
+        if (error) continue; // stays pending, sent next time
+        if (count.expirySent) {
+          // A key that holds only what was just sent was created by this INCRBY (Redis lost
+          // it, e.g. restarted empty): it needs its expiry again.
+          if (Number(value) === sent) recreated.push(key);
+        } else {
+          const expiry = replies?.[replyAt[i]! + 1];
+          if (expiry && !expiry[0]) count.expirySent = true;
+        }
+        count.pending -= sent;
+        count.shared = Math.max(count.shared, Number(value));
+        anyAnswered = true;
+        // Reachable again as soon as one chunk is answered (after an outage, the remaining
+        // chunks of the backlog may take a while).
+        this.failingSince = undefined;
+      }
+      if (recreated.length > 0) {
+        // The same node's keys: one pipeline is accepted by a Cluster too.
+        const expiries = this.redis.pipeline();
+        for (const key of recreated) expiries.expire(key, 61);
+        await expiries.exec();
+      }
+    } catch {
+      // Timed out or disconnected: the increments stay pending and are sent next time (an
+      // increment that did reach Redis may then count twice — the safe direction).
+    }
+    return anyAnswered;
   }
+}
+
+interface Pending {
+  readonly key: string;
+  readonly count: WindowCount;
+  /** The pending increments this flush sends (more may arrive while it is under way). */
+  readonly sent: number;
 }

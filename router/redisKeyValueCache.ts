@@ -3,6 +3,12 @@
  * Written by hand because the ecosystem's adapter (@apollo/utils.keyvadapter + keyv +
  * @keyv/redis) drags in keyv 5/6 (Node ≥ 22) for three one-line methods; and because a cache
  * must fail open: a Redis error is a miss, never a failed request.
+ *
+ * **Keys, and why they are cluster-safe**: `<prefix><key>` under REDIS_KEY_PREFIX (APQ:
+ * `apq:` + Apollo's key for the query's SHA-256), one string per entry, and only single-key
+ * commands (GET, SET … EX, DEL) — each lands on the slot of its own key, so a Redis Cluster
+ * needs no hash tag and the entries spread over every master. Nothing here may become
+ * multi-key (MGET, a MULTI over several entries) without a shared hash tag.
  */
 import type { KeyValueCache, KeyValueCacheSetOptions } from '@apollo/utils.keyvaluecache';
 import type { RedisClient } from '../platform/redis/client.js';

@@ -15,6 +15,12 @@
  * signed-in user would turn one subgraph's outage into the whole API's (found by
  * test/faults/subgraph-loss.test.ts). The bound caps what a partition between this router and
  * a still-working sessions subgraph could let through.
+ *
+ * **Keys, and why they are cluster-safe**: `session-state:<session id>` (under
+ * REDIS_KEY_PREFIX), one string per session, read and written by single-key commands only
+ * (GET, SET … EX, DEL): on a Redis Cluster each lands on its own slot's master, no hash tag is
+ * needed, and reads never go to a replica (`scaleReads: 'master'` in platform/redis/client.ts),
+ * which could still answer "active" for a session whose revocation the master already holds.
  */
 import { LRUCache } from 'lru-cache';
 import { request } from 'undici';
