@@ -11,19 +11,26 @@
  *    distinct caller, and reads the servers' counters and /proc around each run.
  * 4. Then the router-bound scenario: in-memory subgraphs, a deep operation with 16 subgraph
  *    fetches, our router vs the bare gateway vs bare http.
- * 5. Writes bench/results/results.json, results.md and chart.svg.
+ * 5. Then the live-fleet scenario (bench/livefleet/): dashboard readers and robot writers on one
+ *    fleet at once, cache on / off / two routers sharing Redis, every read checked for stale
+ *    readings.
+ * 6. Writes bench/results/results.json, results.md and chart.svg (or to BENCH_RESULTS_DIR).
  *
  * Settings (environment): BENCH_DURATION seconds per run (default 2), BENCH_WARMUP seconds per
  * target before its runs (default 1), BENCH_CONNECTIONS (default 1,16,64), BENCH_SEED
  * (large|demo), BENCH_KEYSPACE (default fleetgraph_bench), BENCH_IDENTITIES (token pool size,
  * default 20000), BENCH_PARTNER_KEYS (default 32), BENCH_SCENARIOS (comma-separated ids to run,
  * default all), BENCH_TARGETS (comma-separated targets to measure, default all: a quick A/B
- * such as router-cache,bare-http). Everything it starts is stopped at the end, on error and on Ctrl-C.
+ * such as router-cache,bare-http). Live fleet: BENCH_LIVE_READERS (default 8),
+ * BENCH_LIVE_WRITES_PER_SECOND (default 30), BENCH_LIVE_DURATION seconds per run (default 10),
+ * BENCH_LIVE_VARIANTS (default cache-on,cache-off,two-instances). BENCH_RESULTS_DIR (default
+ * bench/results) keeps a development run from overwriting the committed results.
+ * Everything it starts is stopped at the end, on error and on Ctrl-C.
  * `npm run bench -- --render` only re-renders results.md and chart.svg from results.json.
  */
 import { cpus, totalmem } from 'node:os';
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { seedIds, type SeedScale } from '../scripts/seed-ids.js';
 import { connectCassandra, type CassandraClient } from '../platform/cassandra/client.js';
 import { loadToolConfig } from '../platform/config/load.js';
@@ -69,13 +76,21 @@ import {
   subgraphUrls,
 } from './lib/stack.js';
 import { realStackScenarios, type Scenario } from './scenarios.js';
+import { runLiveFleet } from './livefleet/scenario.js';
+import { LIVE_VARIANTS, type LiveVariantId } from './livefleet/types.js';
 import {
   ROUTER_BOUND_PORTS,
   routerBoundUrls,
   writeRouterBoundSupergraph,
 } from './routerbound/compose.js';
 
-const RESULTS_DIR = join(REPO_ROOT, 'bench/results');
+const RESULTS_DIR = process.env.BENCH_RESULTS_DIR
+  ? resolve(process.env.BENCH_RESULTS_DIR)
+  : join(REPO_ROOT, 'bench/results');
+/** RESULTS_DIR as the log names it: relative inside the repository, absolute outside. */
+const RESULTS_LABEL = relative(REPO_ROOT, RESULTS_DIR).startsWith('..')
+  ? RESULTS_DIR
+  : relative(REPO_ROOT, RESULTS_DIR);
 
 const settings = {
   duration: Number(process.env.BENCH_DURATION ?? 2),
@@ -100,6 +115,13 @@ const settings = {
   scenarios: process.env.BENCH_SCENARIOS?.split(',').map((s) => s.trim()),
   /** BENCH_TARGETS: only these targets (e.g. router-cache,bare-http), for quick A/B runs. */
   targets: process.env.BENCH_TARGETS?.split(',').map((s) => s.trim()),
+  live: {
+    readers: Number(process.env.BENCH_LIVE_READERS ?? 8),
+    writesPerSecond: Number(process.env.BENCH_LIVE_WRITES_PER_SECOND ?? 30),
+    seconds: Number(process.env.BENCH_LIVE_DURATION ?? 10),
+    variants: (process.env.BENCH_LIVE_VARIANTS?.split(',').map((s) => s.trim()) ??
+      LIVE_VARIANTS) as LiveVariantId[],
+  },
 };
 if (!(settings.duration > 0 && settings.duration <= 30))
   throw new Error(`BENCH_DURATION must be in (0, 30] seconds (got ${settings.duration})`);
@@ -108,11 +130,36 @@ if (!(Number.isInteger(settings.rounds) && settings.rounds >= 1 && settings.roun
 if (settings.seed !== 'large' && settings.seed !== 'demo')
   throw new Error(`BENCH_SEED must be large or demo (got ${settings.seed})`);
 if (settings.identities < 2000) throw new Error('BENCH_IDENTITIES must be at least 2000');
+if (!(
+  Number.isInteger(settings.live.readers) &&
+  settings.live.readers >= 1 &&
+  settings.live.readers <= 64
+))
+  throw new Error(
+    `BENCH_LIVE_READERS must be an integer in [1, 64] (got ${settings.live.readers})`,
+  );
+if (!(settings.live.writesPerSecond > 0 && settings.live.writesPerSecond <= 500))
+  throw new Error(
+    `BENCH_LIVE_WRITES_PER_SECOND must be in (0, 500] (got ${settings.live.writesPerSecond})`,
+  );
+if (!(settings.live.seconds > 0 && settings.live.seconds <= 120))
+  throw new Error(`BENCH_LIVE_DURATION must be in (0, 120] seconds (got ${settings.live.seconds})`);
+if (
+  settings.live.variants.length === 0 ||
+  !settings.live.variants.every((v) => (LIVE_VARIANTS as readonly string[]).includes(v))
+)
+  throw new Error(`BENCH_LIVE_VARIANTS must list some of ${LIVE_VARIANTS.join(', ')}`);
 
 /** The shared Cassandra node and Redis server, found by command line (sampled, not managed). */
 const DATASTORE_PIDS = {
   cassandra: findPids('org.apache.cassandra.service.CassandraDaemon'),
-  redis: findPids('redis-server'),
+  // The server on 6379 when it can be told apart: other Redis servers on this machine (a test
+  // cluster on 7101-7103, say) are not the benchmark's.
+  redis: (() => {
+    const all = findPids('redis-server');
+    const onPort = findPids('redis-server 127.0.0.1:6379').filter((pid) => all.includes(pid));
+    return onPort.length ? onPort : all;
+  })(),
 };
 
 const wanted = (id: string) => !settings.scenarios || settings.scenarios.includes(id);
@@ -689,6 +736,25 @@ function runSecondsFor(requestsPerSecond: number): number {
   return Math.min(settings.maxRunSeconds, Math.max(settings.duration, wanted));
 }
 
+async function liveFleet(tokens: TokenPool): Promise<ScenarioResult[]> {
+  if (!wanted('live-fleet')) return [];
+  const result = await runLiveFleet({
+    settings: {
+      ...settings.live,
+      rounds: settings.rounds,
+      warmupSeconds: settings.warmup,
+      dataWarmupSeconds: settings.dataWarmup,
+      scale: settings.seed,
+      keyspace: settings.keyspace,
+    },
+    tokens,
+    group: newGroup(),
+    log,
+    datastorePids: DATASTORE_PIDS,
+  });
+  return [result];
+}
+
 let bareHttpShared: Service | undefined;
 async function ensureBareHttp(): Promise<Service> {
   bareHttpShared ??= await newGroup().start(bareHttpSpec());
@@ -712,10 +778,23 @@ async function main(): Promise<void> {
   const runsPlanned = targetRuns * settings.connections.length * settings.rounds;
   // Measured overheads on the 2-core machine: ~1 s per run (settling the counters), ~1.5 s
   // per target besides its warm-up (sample request, first settle), ~30 s of process start-up.
+  const liveVariants = wanted('live-fleet') ? settings.live.variants.length : 0;
   const estimate =
-    runsPlanned * (settings.duration + 1) + targetRuns * (settings.warmup + 1.5) + 30;
+    runsPlanned * (settings.duration + 1) +
+    targetRuns * (settings.warmup + 1.5) +
+    30 +
+    (liveVariants
+      ? liveVariants * settings.rounds * (settings.live.seconds + 1) +
+        liveVariants * settings.warmup +
+        settings.dataWarmup +
+        20
+      : 0);
   log(
-    `${settings.duration} s per run, ${settings.connections.join('/')} connections, seed ${settings.seed} in keyspace ${settings.keyspace}: ${runsPlanned} runs, about ${Math.round(estimate / 60)} min. Logs: ${LOG_DIR}`,
+    `${settings.duration} s per run, ${settings.connections.join('/')} connections, seed ${settings.seed} in keyspace ${settings.keyspace}: ${runsPlanned} runs` +
+      (liveVariants
+        ? ` + ${liveVariants * settings.rounds} live-fleet runs of ${settings.live.seconds} s`
+        : '') +
+      `, about ${Math.round(estimate / 60)} min. Logs: ${LOG_DIR}`,
   );
   const config = loadToolConfig({ ...commonEnv(settings.keyspace) });
   const unbound = await connectCassandra(config, { withKeyspace: false });
@@ -741,7 +820,11 @@ async function main(): Promise<void> {
     settings.partnerKeys,
   );
 
-  const scenarios = [...(await realStack(tokens, partner)), ...(await routerBound(tokens))];
+  const scenarios = [
+    ...(await realStack(tokens, partner)),
+    ...(await routerBound(tokens)),
+    ...(await liveFleet(tokens)),
+  ];
   const results: BenchResults = {
     generatedAt: new Date().toISOString(),
     wallSeconds: round((performance.now() - started) / 1000, 1),
@@ -764,6 +847,14 @@ async function main(): Promise<void> {
       identitiesHandedOut: tokens.handedOut,
       partnerKeys: settings.partnerKeys,
       environment: 'FLEETGRAPH_ENV=production',
+      ...(liveVariants
+        ? {
+            liveReaders: settings.live.readers,
+            liveWritesPerSecond: settings.live.writesPerSecond,
+            liveDurationSeconds: settings.live.seconds,
+            liveVariants: settings.live.variants.join(','),
+          }
+        : {}),
     },
     seed: { scale: settings.seed, seconds: seed.seconds },
     scenarios,
@@ -773,7 +864,7 @@ async function main(): Promise<void> {
   writePlain(join(RESULTS_DIR, 'results.md'), renderMarkdown(results));
   writePlain(join(RESULTS_DIR, 'chart.svg'), renderChart(results, 16));
   log(
-    `wrote bench/results/results.json, results.md and chart.svg in ${Math.round(results.wallSeconds)} s` +
+    `wrote ${RESULTS_LABEL}/results.json, results.md and chart.svg in ${Math.round(results.wallSeconds)} s` +
       (results.failures.length ? `; ${results.failures.length} failure(s):` : ''),
   );
   for (const failure of results.failures) log(`  - ${failure}`);
@@ -786,7 +877,7 @@ function renderOnly(): void {
   ) as BenchResults;
   writePlain(join(RESULTS_DIR, 'results.md'), renderMarkdown(results));
   writePlain(join(RESULTS_DIR, 'chart.svg'), renderChart(results, 16));
-  log('rewrote bench/results/results.md and chart.svg from results.json');
+  log(`rewrote ${RESULTS_LABEL}/results.md and chart.svg from results.json`);
 }
 
 try {

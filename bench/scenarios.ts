@@ -28,9 +28,9 @@ export interface ScenarioInputs {
 }
 
 const DAY_MS = 86_400_000;
-const STATUSES = ['IDLE', 'ACTIVE', 'CHARGING', 'ERROR', 'OFFLINE', 'MAINTENANCE'] as const;
+export const STATUSES = ['IDLE', 'ACTIVE', 'CHARGING', 'ERROR', 'OFFLINE', 'MAINTENANCE'] as const;
 
-const DASHBOARD = readFileSync(
+export const DASHBOARD = readFileSync(
   new URL('../schema/operations/fleet-console/FleetDashboard.graphql', import.meta.url),
   'utf8',
 );
@@ -62,11 +62,11 @@ const PARTNER_ROBOTS = `query PartnerRobots($ids: [ID!]!) {
   robots(ids: $ids) { id serial status batteryPercent }
 }`;
 
-const UPDATE_STATUS = `mutation UpdateRobotStatus($robotId: ID!, $status: RobotStatus!, $battery: Float) {
+export const UPDATE_STATUS = `mutation UpdateRobotStatus($robotId: ID!, $status: RobotStatus!, $battery: Float) {
   updateRobotStatus(robotId: $robotId, status: $status, batteryPercent: $battery) { id status batteryPercent }
 }`;
 
-const REPORT_TELEMETRY = `mutation ReportTelemetry($robotId: ID!, $samples: [TelemetrySampleInput!]!) {
+export const REPORT_TELEMETRY = `mutation ReportTelemetry($robotId: ID!, $samples: [TelemetrySampleInput!]!) {
   reportTelemetry(robotId: $robotId, samples: $samples) { accepted }
 }`;
 

@@ -6,6 +6,8 @@
  */
 import type { LoadFigures } from './load.js';
 import type { ResourceFigures } from './procstat.js';
+import { renderLiveFleet } from '../livefleet/render.js';
+import type { LiveFleetResult } from '../livefleet/types.js';
 
 export type TargetId = 'router' | 'router-cache' | 'router-naive' | 'bare-gateway' | 'bare-http';
 
@@ -76,6 +78,8 @@ export interface ScenarioResult {
   readonly fetchesPerOperation?: number;
   readonly runs: readonly RunResult[];
   readonly failures: readonly string[];
+  /** The live-fleet scenario's own figures (its `runs` and `targets` are empty). */
+  readonly liveFleet?: LiveFleetResult;
 }
 
 export interface BenchResults {
@@ -170,14 +174,19 @@ export function renderMarkdown(results: BenchResults): string {
     );
     const checks = Object.entries(scenario.sampleChecks) as [TargetId, SampleCheck][];
     const notes = checks.filter(([, check]) => !check.ok || check.note);
-    out.push(
-      notes.length === 0
-        ? `Sample check: one request per target before its runs answered 200 without GraphQL errors (${checks.length} targets).`
-        : `Sample check notes: ${notes.map(([target, check]) => `${TARGET_LABELS[target]}: ${check.ok ? '' : `failed (${check.status}) `}${check.note ?? ''}`).join('; ')}.`,
-      '',
-    );
+    if (!scenario.liveFleet)
+      out.push(
+        notes.length === 0
+          ? `Sample check: one request per target before its runs answered 200 without GraphQL errors (${checks.length} targets).`
+          : `Sample check notes: ${notes.map(([target, check]) => `${TARGET_LABELS[target]}: ${check.ok ? '' : `failed (${check.status}) `}${check.note ?? ''}`).join('; ')}.`,
+        '',
+      );
     for (const failure of scenario.failures) out.push(`- **failure**: ${failure}`);
     if (scenario.failures.length) out.push('');
+    if (scenario.liveFleet) {
+      out.push(...renderLiveFleet(scenario.liveFleet), '');
+      continue;
+    }
     out.push(
       '| target | conns | req/s (rounds min–max) | p50 ms | p95 ms | p99 ms | errors | fetches/req | CQL/req | batches/req | cache hits | target RSS MB | target CPU s | subgraphs RSS MB | subgraphs CPU s | Cassandra CPU s | load gen CPU s | × gw | × http | × gw paired | × http paired |',
       '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
