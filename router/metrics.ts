@@ -118,7 +118,22 @@ function cacheMetrics(registers: Registers) {
     }),
     cacheInvalidations: new Counter({
       name: 'fleetgraph_router_cache_invalidations_total',
-      help: 'Cached responses purged by entity invalidation',
+      help: 'Tags whose version a purge bumped (each write purges the entities it wrote)',
+      registers,
+    }),
+    cachePurgesUnconfirmed: new Counter({
+      name: 'fleetgraph_router_cache_purges_unconfirmed_total',
+      help: 'Purges Redis did not confirm in time: their tags are kept out of the cache here and retried',
+      registers,
+    }),
+    cacheStoresRefused: new Counter({
+      name: 'fleetgraph_router_cache_stores_refused_total',
+      help: 'Responses not stored because something they read was purged while they executed',
+      registers,
+    }),
+    cacheOutdated: new Counter({
+      name: 'fleetgraph_router_cache_outdated_total',
+      help: 'Entries found in Redis whose recorded tag versions had moved (not served)',
       registers,
     }),
     cacheEntries: new Gauge({

@@ -31,6 +31,7 @@ import { Authenticator } from './auth/authenticate.js';
 import { JwtVerifier } from './auth/jwt.js';
 import { SessionRevocationCheck } from './auth/sessionRevocation.js';
 import { ResponseCache } from './cache/responseCache.js';
+import { TagVersions } from './cache/tagVersions.js';
 import { ExecutionLimit } from './executionLimit.js';
 import { startApolloServer } from './graphql/apolloServer.js';
 import { createHttpServer, listen } from './http/server.js';
@@ -74,6 +75,7 @@ export async function createRouter(
 ): Promise<Router> {
   const parts = await collaboratorsOf(config, deps);
   const { metrics, agent, subgraphs, supergraph, authenticator, responseCache, apollo } = parts;
+  const { versions } = parts;
   const graphqlPath = config.graphqlPath;
   const httpServer = createHttpServer(
     {
@@ -82,7 +84,7 @@ export async function createRouter(
       graphql: graphqlPipelineOf(config, parts),
       readiness: readinessEndpoint({ supergraph, agent }),
       metrics: metricsEndpoint(metrics),
-      invalidateCache: cacheInvalidationEndpoint({ authenticator, responseCache }),
+      invalidateCache: cacheInvalidationEndpoint({ authenticator, versions }),
     },
     deps.logger,
   );
@@ -102,6 +104,7 @@ export async function createRouter(
       await agent.close();
       await parts.rateLimiter.close();
       await responseCache?.close();
+      await versions.close();
     },
   };
 }
@@ -115,7 +118,9 @@ async function collaboratorsOf(config: RouterConfig, deps: Deps) {
   const agent = createSubgraphAgent();
   const subgraphs = new Map<string, SubgraphClient>();
   const supergraph: SupergraphState = { subgraphUrls: {}, version: '' };
-  const gateway = gatewayOf(config, deps, { metrics, agent, subgraphs, supergraph });
+  // Every router takes part in invalidation, whatever its own cache setting (docs/caching.md).
+  const versions = new TagVersions(redis, `${config.redis.keyPrefix}cache-invalidation`, metrics);
+  const gateway = gatewayOf(config, deps, { metrics, agent, subgraphs, supergraph, versions });
   const apqCache = new RedisKeyValueCache(redis, 'apq:', () =>
     metrics.redisBypasses.inc({ purpose: 'apq' }),
   );
@@ -124,6 +129,7 @@ async function collaboratorsOf(config: RouterConfig, deps: Deps) {
     agent,
     subgraphs,
     supergraph,
+    versions,
     authenticator: authenticatorOf(config, deps, supergraph),
     rateLimiter: new RateLimiter(redis, config.rateLimits),
     executionLimit: new ExecutionLimit(
@@ -133,7 +139,7 @@ async function collaboratorsOf(config: RouterConfig, deps: Deps) {
     ),
     trustedDocuments: new TrustedDocuments(config.trustedDocumentsDir),
     responseCache: config.responseCache.enabled
-      ? new ResponseCache(redis, metrics, { minUses: config.responseCache.minUses })
+      ? new ResponseCache(redis, versions, metrics, { minUses: config.responseCache.minUses })
       : undefined,
     apollo: await startApolloServer({
       gateway,
@@ -149,7 +155,7 @@ async function collaboratorsOf(config: RouterConfig, deps: Deps) {
 
 /** The GraphQL request path, stage by stage (pipeline/handleGraphQL.ts). */
 function graphqlPipelineOf(config: RouterConfig, parts: Collaborators): GraphQLHandler {
-  const { metrics, responseCache } = parts;
+  const { metrics, responseCache, versions } = parts;
   const cacheOptions = { responseCache, metrics, isProduction: config.isProduction };
   return graphqlHandler({
     authenticate: authenticateStage(parts),
@@ -164,7 +170,7 @@ function graphqlPipelineOf(config: RouterConfig, parts: Collaborators): GraphQLH
     }),
     vetOperation: vetOperationStage(parts),
     execute: executeStage(parts),
-    cacheSettle: cacheSettleStage(cacheOptions),
+    cacheSettle: cacheSettleStage({ ...cacheOptions, versions }),
   });
 }
 
@@ -177,9 +183,10 @@ function gatewayOf(
     agent: Agent;
     subgraphs: Map<string, SubgraphClient>;
     supergraph: SupergraphState;
+    versions: TagVersions;
   },
 ): ApolloGateway {
-  const { metrics, agent, subgraphs, supergraph } = shared;
+  const { metrics, agent, subgraphs, supergraph, versions } = shared;
   return new ApolloGateway({
     supergraphSdl: supergraphFromFile(config.supergraphPath, deps.logger, (sdl) => {
       supergraph.subgraphUrls = { ...subgraphUrlsOf(sdl), ...config.subgraphUrls };
@@ -194,6 +201,7 @@ function gatewayOf(
         metrics,
         agent,
         tags: config.responseCache.enabled ? 'all' : 'writes',
+        onPolicy: (subgraph, fingerprint) => versions.policySeen(subgraph, fingerprint),
       });
       subgraphs.set(name, client);
       return client;

@@ -22,7 +22,12 @@ import type { GatewayGraphQLResponse } from '@apollo/server-gateway-interface';
 import { GraphQLError } from 'graphql';
 import CircuitBreaker from 'opossum';
 import { Agent, request, type Dispatcher } from 'undici';
-import { TAGS_EXTENSION, TAGS_REQUEST_HEADER } from '../platform/contract/entityTags.js';
+import {
+  policyTag,
+  TAGS_EXTENSION,
+  TAGS_REQUEST_HEADER,
+  type ReportedTags,
+} from '../platform/contract/entityTags.js';
 import { ErrorCode } from '../platform/contract/errors.js';
 import { REQUEST_ID_HEADER, signIdentity } from '../platform/contract/identity.js';
 import type { RouterContext, SubgraphReply } from './graphql/context.js';
@@ -49,6 +54,8 @@ export interface SubgraphClientOptions {
    * fetch that nobody would read.
    */
   readonly tags: 'all' | 'writes';
+  /** Told the policy fingerprint of every answer (TagVersions.policySeen). */
+  readonly onPolicy?: (subgraph: string, fingerprint: string) => void;
 }
 
 /** Shared keep-alive pool for all subgraph calls of one router process. */
@@ -126,6 +133,9 @@ export class SubgraphClient implements GraphQLDataSource<RouterContext> {
         subgraph: name,
         outcome: this.breaker.opened ? 'circuit_open' : 'error',
       });
+      // A mutation that may have committed without telling us what it wrote: everything it
+      // could have touched is purged, i.e. everything (docs/caching.md, "unknown outcomes").
+      if (isMutation && mayHaveExecuted(error)) context?.cache.writes.add('*');
       const open = (error as { code?: string }).code === 'EOPENBREAKER';
       // The gateway places this error on the fields this fetch would have resolved.
       throw new GraphQLError(
@@ -141,13 +151,14 @@ export class SubgraphClient implements GraphQLDataSource<RouterContext> {
     // Parsed per consumer: a deduplicated reply may feed two fetch nodes, and the gateway
     // merges results into the objects it is given.
     const response = JSON.parse(reply.text) as GatewayGraphQLResponse;
-    const tags = response.extensions?.[TAGS_EXTENSION] as
-      { reads?: string[]; writes?: string[] } | undefined;
+    const tags = response.extensions?.[TAGS_EXTENSION] as ReportedTags | undefined;
     if (tags) {
       if (context?.cache) {
         for (const tag of tags.reads ?? []) context.cache.reads.add(tag);
         for (const tag of tags.writes ?? []) context.cache.writes.add(tag);
+        context.cache.reads.add(policyTag(name));
       }
+      if (tags.policy) this.options.onPolicy?.(name, tags.policy);
       delete response.extensions![TAGS_EXTENSION];
     }
     if ('incomingRequestContext' in options)
@@ -270,4 +281,14 @@ function restrictCachePolicy(policy: unknown, header: string | undefined): void 
     maxAge: maxAge ? Number(maxAge) : 0,
     ...(scope ? { scope } : {}),
   });
+}
+
+/**
+ * Whether a failed fetch may still have run on the subgraph: anything but a refusal before
+ * sending (breaker open, connection refused) or a 4xx the subgraph answered with.
+ */
+function mayHaveExecuted(error: unknown): boolean {
+  const code = (error as { code?: string }).code;
+  if (code === 'EOPENBREAKER' || code === 'ECONNREFUSED') return false;
+  return !(error instanceof SubgraphHttpError && error.status < 500);
 }

@@ -15,8 +15,24 @@
  * purges the other instances' entries).
  */
 export const TAGS_REQUEST_HEADER = 'x-fleetgraph-tags';
-/** Response extension that carries them back ({ reads: string[], writes: string[] }). */
+/**
+ * Response extension that carries them back: `{ reads: string[], writes: string[], policy }`,
+ * `policy` being the subgraph's policy fingerprint (its SDL and authorization rules): the
+ * router does not serve a cached response made under another one.
+ */
 export const TAGS_EXTENSION = 'fleetgraphTags';
+
+/** The shape of {@link TAGS_EXTENSION}. */
+export interface ReportedTags {
+  readonly reads?: readonly string[];
+  readonly writes?: readonly string[];
+  readonly policy?: string;
+}
+
+/** The tag every response holds for each subgraph it fetched from: its authorization policy. */
+export function policyTag(subgraph: string): string {
+  return `policy:${subgraph}`;
+}
 
 /** The tag of one entity. */
 export function entityTag(typename: string, key: string): string {

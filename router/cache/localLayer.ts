@@ -20,7 +20,10 @@ interface LocalEntry extends CachedResponse {
   readonly tags: readonly string[];
 }
 
-/** Local copies live at most this long: bounds the window of a missed pub/sub message. */
+/**
+ * Local copies live at most this long: a backstop only — a purge, heard or made here, drops
+ * them at once, and a lost message empties the layer (tagVersions.ts).
+ */
 export const LOCAL_TTL_CAP_MS = 5_000;
 
 export class LocalLayer {
@@ -48,16 +51,9 @@ export class LocalLayer {
   }
 
   /**
-   * A copy found only in Redis is kept locally briefly, without tags: its short local TTL
-   * and the pub/sub purge bound its staleness.
+   * An entry stored in Redis (or found there and checked current), indexed under its tags so
+   * that a purge finds it; kept at most {@link LOCAL_TTL_CAP_MS}.
    */
-  keepCopy(key: string, contentType: string, body: Buffer): CachedResponse {
-    const entry = { contentType, body, tags: [] };
-    this.entries.set(key, entry, { ttl: LOCAL_TTL_CAP_MS });
-    return entry;
-  }
-
-  /** An entry just stored in Redis, indexed under its tags. */
   set(key: string, response: CachedResponse, tags: readonly string[], ttlSeconds: number): void {
     this.entries.set(
       key,
@@ -71,19 +67,16 @@ export class LocalLayer {
     }
   }
 
-  purge(tags: readonly string[]): void {
-    if (tags.includes('*')) {
+  /** Drops the entries holding any of `tags`, or every entry. */
+  purge(what: readonly string[] | 'all'): void {
+    if (what === 'all' || what.includes('*')) {
       this.entries.clear();
       this.byTag.clear();
       return;
     }
-    for (const tag of tags) {
+    for (const tag of what) {
       for (const key of this.byTag.get(tag) ?? []) this.entries.delete(key);
       this.byTag.delete(tag);
     }
-    // Copies pulled from Redis carry no tags; they expire within LOCAL_TTL_CAP_MS, but a purge
-    // we take part in should not wait for that.
-    for (const [key, entry] of this.entries.entries())
-      if (entry.tags.length === 0) this.entries.delete(key);
   }
 }

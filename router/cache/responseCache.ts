@@ -23,24 +23,25 @@
  *   and a place in the local layer, and never hit: with every response stored, the
  *   partner-batch benchmark ran at 0.76× the cache-off router with 0% hits and peaked at
  *   528 MB RSS. The price: a shared response is computed twice before it is served from cache.
- * - **Entity tags**: each entry is indexed under the entities its subgraph fetches read
- *   (subgraphs/kit/cassandra/entityTags.ts) plus each entity's type and `*`. A tag set expires
- *   no earlier than the entries it points to, so the index is bounded by the entries' TTLs.
- * - **Invalidation**: a mutation's write tags purge every entry indexed under them, in Redis
- *   and locally, before the mutation's response is sent; other router instances hear it on a
- *   pub/sub channel and drop their local copies.
- * - **Fail-open**: while Redis is not ready, nothing is read from or written to either layer
- *   (a local copy could miss another instance's purge) and requests run uncached.
+ * - **Freshness** (docs/caching.md): each entry records the versions of the entity tags its
+ *   fetches read (subgraphs/kit/cassandra/entityTags.ts), plus each entity's type, `*` and the
+ *   answering subgraphs' authorization policies, as they stood *before* the execution read
+ *   anything (tagVersions.ts); it is stored only if none moved meanwhile, and served only while
+ *   they are still current. A purge bumps versions; nothing has to find and delete entries.
+ * - **Layers**: Redis (shared, validated against the versions on every hit) and an in-process
+ *   layer (the hottest entries, no round trip), dropped by tag the moment this instance purges
+ *   or hears another instance's purge, and used only while that channel is heard without gaps.
+ * - **Fail-safe**: while Redis is not ready, nothing is read from or written to either layer
+ *   and requests run uncached; a purge Redis did not confirm keeps its tags out of both layers
+ *   here until a retry lands.
  */
-import { Redis, type Cluster } from 'ioredis';
 import { LRUCache } from 'lru-cache';
 import type { Identity } from '../../platform/contract/identity.js';
 import type { RedisClient } from '../../platform/redis/client.js';
 import type { RouterMetrics } from '../metrics.js';
 import { entryKey, type CachePolicy } from './keys.js';
-import { LocalLayer, type CachedResponse } from './localLayer.js';
-
-const INVALIDATION_CHANNEL = 'cache-invalidation';
+import { LOCAL_TTL_CAP_MS, LocalLayer, type CachedResponse } from './localLayer.js';
+import type { RecordedVersions, TagVersions, VersionSnapshot } from './tagVersions.js';
 /** How long an execution counts toward admission (RESPONSE_CACHE_MIN_USES). */
 const MIN_USES_WINDOW_MS = 600_000;
 
@@ -54,10 +55,10 @@ export class ResponseCache {
   /** Executions so far of keys not yet stored (for admission); ~100 bytes a key. */
   private readonly uses = new LRUCache<string, number>({ max: 50_000, ttl: MIN_USES_WINDOW_MS });
   private readonly minUses: number;
-  private subscriber: RedisClient | undefined;
 
   constructor(
     private readonly redis: RedisClient,
+    private readonly versions: TagVersions,
     private readonly metrics: RouterMetrics,
     options: { localMaxBytes?: number; minUses?: number } = {},
   ) {
@@ -66,7 +67,7 @@ export class ResponseCache {
     // lives at most LOCAL_TTL_CAP_MS). At 64 MB, the partner-batch benchmark (every response
     // distinct, so the layer fills and never hits) peaked at 430-532 MB RSS.
     this.local = new LocalLayer(options.localMaxBytes ?? 32 * 1024 * 1024, metrics);
-    this.listenForInvalidations();
+    versions.onLocalInvalidation((what) => this.local.purge(what));
   }
 
   /** True when Redis is usable; otherwise the caller runs the request uncached. */
@@ -92,16 +93,24 @@ export class ResponseCache {
   }
 
   async get(key: string): Promise<CachedResponse | undefined> {
-    const local = this.local.get(key);
-    if (local) return local;
+    if (this.versions.localUsable) {
+      const local = this.local.get(key);
+      if (local) return local;
+    }
+    const mark = this.versions.mark;
     const stored = await this.redis.getBuffer(`resp:${key}`);
     if (!stored) return undefined;
-    const newline = stored.indexOf(0x0a);
-    return this.local.keepCopy(
-      key,
-      stored.subarray(0, newline).toString('latin1'),
-      stored.subarray(newline + 1),
-    );
+    const entry = decodeEntry(stored);
+    if (!entry || !(await this.versions.isCurrent(entry.recorded))) {
+      this.metrics.cacheOutdated.inc();
+      // Outdated for good (versions only move forward): gone before its TTL, best effort.
+      this.redis.del(`resp:${key}`).catch(() => undefined);
+      return undefined;
+    }
+    const { tags } = entry.recorded;
+    if (this.versions.localUsable && this.versions.untouchedSince(mark, tags))
+      this.local.set(key, entry.response, tags, LOCAL_TTL_CAP_MS / 1000);
+    return entry.response;
   }
 
   /** Remembers that a request is not cacheable, so later requests skip the lookup. */
@@ -118,6 +127,8 @@ export class ResponseCache {
     /** The body as executed; encoded to a Buffer only once the entry is admitted. */
     response: { readonly body: string; readonly contentType: string },
     readTags: ReadonlySet<string>,
+    /** The versions as known before the execution's fetches (TagVersions.snapshot). */
+    snapshot: VersionSnapshot | undefined,
     flightKey?: string,
   ): Promise<void> {
     const key = entryKey(requestHash, identity, policy.scope, restricted);
@@ -136,56 +147,27 @@ export class ResponseCache {
       return;
     }
     this.uses.delete(key);
+    // The policy first: even a refused entry tells the next request where to look.
+    this.policies.set(requestHash, policy);
+    await this.redis.set(`policy:${requestHash}`, JSON.stringify(policy), 'EX', 3600);
+    const tags = tagsOfEntry(readTags);
+    const recorded = await this.versions.recordFor(tags, snapshot);
+    if (!recorded) {
+      // Something it read was purged since the execution began: its body may predate the write.
+      this.metrics.cacheStoresRefused.inc();
+      return;
+    }
     const entry: CachedResponse = {
       body: Buffer.from(response.body, 'utf8'),
       contentType: response.contentType,
     };
-    const ttl = policy.maxAge;
-    const tags = [
-      '*',
-      ...readTags,
-      ...new Set([...readTags].map((tag) => `type:${tag.slice(0, tag.indexOf(':'))}`)),
-    ];
-    const multi = this.redis.multi();
-    multi.set(`policy:${requestHash}`, JSON.stringify(policy), 'EX', 3600);
-    multi.set(
-      `resp:${key}`,
-      Buffer.concat([Buffer.from(`${entry.contentType}\n`, 'latin1'), entry.body]),
-      'EX',
-      ttl,
-    );
-    for (const tag of tags) {
-      multi.sadd(`tag:${tag}`, key);
-      // The tag set lives as long as its longest-lived entry, and no longer.
-      multi.expire(`tag:${tag}`, ttl, 'NX');
-      multi.expire(`tag:${tag}`, ttl, 'GT');
-    }
-    await multi.exec();
-    this.policies.set(requestHash, policy);
-    this.local.set(key, entry, tags, ttl);
+    // Single-key writes: nothing here needs atomicity (a hit re-checks the versions anyway),
+    // and on a Redis Cluster the keys live in different slots.
+    await this.redis.set(`resp:${key}`, encodeEntry(entry, recorded), 'EX', policy.maxAge);
+    if (this.versions.localUsable && this.versions.untouchedSince(snapshot!.mark, tags))
+      this.local.set(key, entry, tags, policy.maxAge);
     this.metrics.cacheStores.inc();
     this.metrics.cacheEntries.set(this.local.size);
-  }
-
-  /**
-   * Purges every entry indexed under any of `tags` (entity tags `Type:id`, type tags
-   * `type:Type`, or `*` for everything). Returns how many Redis entries were removed.
-   */
-  async purge(tags: Iterable<string>): Promise<number> {
-    const list = [...tags];
-    if (list.length === 0) return 0;
-    this.local.purge(list);
-    const members = await this.redis.multi(list.map((tag) => ['smembers', `tag:${tag}`])).exec();
-    const keys = new Set<string>();
-    for (const [, value] of members ?? [])
-      for (const key of (value as string[]) ?? []) keys.add(key);
-    const deletion = this.redis.multi();
-    for (const key of keys) deletion.del(`resp:${key}`);
-    for (const tag of list) deletion.del(`tag:${tag}`);
-    deletion.publish(INVALIDATION_CHANNEL, JSON.stringify(list));
-    await deletion.exec();
-    this.metrics.cacheInvalidations.inc(keys.size);
-    return keys.size;
   }
 
   /**
@@ -209,32 +191,49 @@ export class ResponseCache {
   }
 
   async close(): Promise<void> {
-    this.subscriber?.disconnect();
+    this.local.purge('all');
   }
+}
 
-  private listenForInvalidations(): void {
-    // Subscribing needs its own connection; it may queue commands while reconnecting, and it
-    // has no command timeout: after a reconnect ioredis re-subscribes by itself without
-    // catching, so with the shared 100 ms timeout a busy event loop turned a Redis restart
-    // into an unhandled rejection that crashed the router (found by the soak, test/soak/).
-    const subscriber =
-      this.redis instanceof Redis
-        ? this.redis.duplicate({ enableOfflineQueue: true, commandTimeout: undefined })
-        : (this.redis as Cluster).duplicate(undefined, {
-            redisOptions: {
-              ...(this.redis as Cluster).options.redisOptions,
-              commandTimeout: undefined,
-            },
-          });
-    subscriber.on('error', () => undefined);
-    subscriber.on('message', (_channel: string, message: string) => {
-      try {
-        this.local.purge(JSON.parse(message) as string[]);
-      } catch {
-        // A malformed message cannot be acted on; entries still expire on their own.
-      }
-    });
-    subscriber.subscribe(INVALIDATION_CHANNEL).catch(() => undefined);
-    this.subscriber = subscriber;
+/** Every tag an entry depends on: what it read, the types of those, and `*` (everything). */
+function tagsOfEntry(readTags: ReadonlySet<string>): string[] {
+  const types = new Set<string>();
+  for (const tag of readTags) {
+    const colon = tag.indexOf(':');
+    if (colon > 0 && !tag.startsWith('policy:')) types.add(`type:${tag.slice(0, colon)}`);
+  }
+  return ['*', ...readTags, ...types];
+}
+
+/**
+ * An entry as stored: `<content type>\n<recorded versions as JSON>\n<body>`. The versions
+ * travel with the body, so whichever instance reads it can check them.
+ */
+function encodeEntry(entry: CachedResponse, recorded: RecordedVersions): Buffer {
+  const header = JSON.stringify({ e: recorded.epoch, t: recorded.tags, v: recorded.versions });
+  return Buffer.concat([Buffer.from(`${entry.contentType}\n${header}\n`, 'utf8'), entry.body]);
+}
+
+function decodeEntry(
+  stored: Buffer,
+): { response: CachedResponse; recorded: RecordedVersions } | undefined {
+  const first = stored.indexOf(0x0a);
+  const second = first < 0 ? -1 : stored.indexOf(0x0a, first + 1);
+  if (second < 0) return undefined;
+  try {
+    const header = JSON.parse(stored.subarray(first + 1, second).toString('utf8')) as {
+      e: string;
+      t: string[];
+      v: number[];
+    };
+    return {
+      response: {
+        contentType: stored.subarray(0, first).toString('latin1'),
+        body: stored.subarray(second + 1),
+      },
+      recorded: { epoch: header.e, tags: header.t, versions: header.v },
+    };
+  } catch {
+    return undefined;
   }
 }

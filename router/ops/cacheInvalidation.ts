@@ -8,14 +8,14 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ErrorCode } from '../../platform/contract/errors.js';
 import { headerMapOf, readBody, sendJson } from '../../platform/http.js';
 import type { Authenticator } from '../auth/authenticate.js';
-import type { ResponseCache } from '../cache/responseCache.js';
+import type { TagVersions } from '../cache/tagVersions.js';
 import { safeJson, sendErrors } from '../http/responses.js';
 
 export function cacheInvalidationEndpoint(deps: {
   readonly authenticator: Authenticator;
-  readonly responseCache: ResponseCache | undefined;
+  readonly versions: TagVersions | undefined;
 }): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
-  const { authenticator, responseCache } = deps;
+  const { authenticator, versions } = deps;
   return async function invalidateCache(req, res) {
     const headers = headerMapOf(req);
     const auth = await authenticator.authenticate(headers, req.socket.remoteAddress ?? 'unknown');
@@ -32,17 +32,16 @@ export function cacheInvalidationEndpoint(deps: {
         'Body must be {"typename", "id"}, {"typename"} or {"all": true}',
         ErrorCode.BAD_USER_INPUT,
       );
-    if (!responseCache) return sendJson(res, 200, { purged: 0, cache: 'disabled' });
-    try {
-      return sendJson(res, 200, { purged: await responseCache.purge([tag]), tag });
-    } catch {
-      return sendErrors(
-        res,
-        503,
-        'The cache is unavailable; entries expire on their own',
-        ErrorCode.CACHE_UNAVAILABLE,
-      );
-    }
+    // Every router takes part in invalidation, whatever its own cache setting.
+    if (!versions) return sendJson(res, 200, { purged: false, cache: 'disabled' });
+    if (await versions.purge([tag])) return sendJson(res, 200, { purged: true, tag });
+    // Not confirmed: kept out of this instance's cache and retried until Redis takes it.
+    return sendErrors(
+      res,
+      503,
+      'The purge could not be confirmed; it is retried, and this instance serves nothing it covers meanwhile',
+      ErrorCode.CACHE_UNAVAILABLE,
+    );
   };
 }
 

@@ -1,19 +1,22 @@
 /**
- * After an execution: purge what a mutation wrote (before its response is sent), store a
- * cacheable query's response, or remember that the request is not cacheable. Redis trouble
- * only costs the cache, never the request.
+ * After an execution: purge what a mutation wrote (before its response is sent — on every
+ * router, whatever its own cache setting: other instances share the Redis), store a cacheable
+ * query's response, or remember that the request is not cacheable. Redis trouble only costs
+ * the cache, never the request (an unconfirmed purge is retried, tagVersions.ts).
  */
 import type { ResponseCache } from '../cache/responseCache.js';
+import type { TagVersions } from '../cache/tagVersions.js';
 import type { RouterMetrics } from '../metrics.js';
 import type { RequestState } from './requestState.js';
 
 export function cacheSettleStage(deps: {
   readonly responseCache: ResponseCache | undefined;
+  readonly versions: TagVersions | undefined;
   readonly metrics: RouterMetrics;
   /** Whether to leave out the x-cache header (MISS / UNKNOWN), a debugging aid. */
   readonly isProduction: boolean;
 }): (state: RequestState, body: string) => Promise<void> {
-  const { responseCache, metrics, isProduction } = deps;
+  const { responseCache, versions, metrics, isProduction } = deps;
 
   async function settle(
     cache: ResponseCache,
@@ -25,7 +28,6 @@ export function cacheSettleStage(deps: {
     const status = res.statusCode;
     const contentType = String(res.getHeader('content-type') ?? 'application/json');
     try {
-      if (fetched.writes.size > 0) await cache.purge(fetched.writes);
       if (fetched.operation !== 'query' || status !== 200) return;
       if (fetched.hadErrors) return; // errors (or denied fields) are never cached, nor remembered
       if (!fetched.policy || fetched.policy.maxAge <= 0) {
@@ -40,6 +42,7 @@ export function cacheSettleStage(deps: {
         fetched.policy,
         { body, contentType },
         fetched.reads,
+        state.snapshot,
         state.flightKey,
       );
     } catch {
@@ -48,6 +51,7 @@ export function cacheSettleStage(deps: {
   }
 
   return async function cacheSettle(state, body) {
+    if (versions && state.cache.writes.size > 0) await versions.purge(state.cache.writes);
     if (!responseCache || !state.requestHash) return;
     await settle(responseCache, state.requestHash, state, body);
     if (!isProduction) state.res.setHeader('x-cache', state.cacheKey ? 'MISS' : 'UNKNOWN');

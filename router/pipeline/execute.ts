@@ -6,17 +6,22 @@
  */
 import type { ApolloServer, HTTPGraphQLResponse } from '@apollo/server';
 import { headerMapOf } from '../../platform/http.js';
+import type { TagVersions } from '../cache/tagVersions.js';
 import type { RouterContext } from '../graphql/context.js';
 import type { RequestState } from './requestState.js';
 
 export function executeStage(deps: {
   readonly apollo: ApolloServer<RouterContext>;
+  /** Absent without Redis; its snapshot is what a response may be stored under. */
+  readonly versions: TagVersions | undefined;
 }): (state: RequestState) => Promise<string | undefined> {
-  const { apollo } = deps;
+  const { apollo, versions } = deps;
   /** Returns the complete response body, or undefined when it was streamed (and ended). */
   return async function execute(state) {
     const { req, res, auth } = state;
     const cache = (state.cache = { reads: new Set(), writes: new Set() });
+    // Before any fetch: a purge after this moment must keep the response out of the cache.
+    state.snapshot = versions?.snapshot();
     const response = await apollo.executeHTTPGraphQLRequest({
       httpGraphQLRequest: {
         method: state.method,

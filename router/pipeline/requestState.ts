@@ -13,6 +13,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { REQUEST_ID_HEADER } from '../../platform/contract/identity.js';
 import { headerReaderOf } from '../../platform/http.js';
 import type { Authentication } from '../auth/authenticate.js';
+import type { VersionSnapshot } from '../cache/tagVersions.js';
 import type { RequestCacheState } from '../graphql/context.js';
 
 export type Authenticated = Extract<Authentication, { ok: true }>;
@@ -42,6 +43,8 @@ export class RequestState {
   flightKey: string | undefined = undefined;
   /** What the execution's subgraph fetches read and wrote (execute → cacheSettle). */
   cache!: RequestCacheState;
+  /** The tag versions as known before the execution's fetches (execute → cacheSettle). */
+  snapshot: VersionSnapshot | undefined = undefined;
 
   constructor(
     readonly req: IncomingMessage,

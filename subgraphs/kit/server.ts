@@ -33,6 +33,7 @@ import { DEFAULT_LOADER_OPTIONS, type LoaderOptions } from './loaders.js';
 import { createSubgraphMetrics, type SubgraphMetrics } from './metrics.js';
 import { countRequests } from './plugins/countRequests.js';
 import { reportEntityTags } from './plugins/reportEntityTags.js';
+import { policyFingerprint } from './authz/policyFingerprint.js';
 
 /** What every subgraph's context starts from. */
 export interface BaseContext {
@@ -103,7 +104,7 @@ export async function createSubgraphServer<TContext extends BaseContext>(
     // costs time on every field.
     plugins: [
       countRequests(metrics),
-      reportEntityTags(),
+      reportEntityTags(policyFingerprint(schema, sdl)),
       refuseUnexecutableOperations as ApolloServerPlugin<TContext>,
       ApolloServerPluginInlineTraceDisabled(),
     ],

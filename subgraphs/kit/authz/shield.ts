@@ -36,6 +36,7 @@ import type { Identity } from '../../../platform/contract/identity.js';
 import { checkAuthorizationCoverage, type PermissionMap } from './coverage.js';
 import { withFederationPermissions } from './federation.js';
 import type { ObjectChecks } from './objects.js';
+import { recordPolicy } from './policyFingerprint.js';
 import { deny, identityDecision, type AuthzContext, type Rule } from './rules.js';
 
 /** The options shield is applied with; each one chosen for the reason given above. */
@@ -93,7 +94,8 @@ export function withAuthorization(
           : shielded;
       }
     }
-    return applyMiddlewareToDeclaredResolvers(schema, middleware as IMiddlewareTypeMap);
+    const wrapped = applyMiddlewareToDeclaredResolvers(schema, middleware as IMiddlewareTypeMap);
+    return recordPolicy(wrapped, permissions, objects);
   };
 }
 

@@ -12,7 +12,13 @@ import type { ApolloServerPlugin } from '@apollo/server';
 import { TAGS_EXTENSION, TAGS_REQUEST_HEADER } from '../../../platform/contract/entityTags.js';
 import { requestTags } from '../cassandra/entityTags.js';
 
-export function reportEntityTags<TContext extends object>(): ApolloServerPlugin<TContext> {
+/**
+ * @param policy - the subgraph's policy fingerprint (authz/policyFingerprint.ts), sent with the
+ *   tags so the router can tell responses made under other rules apart.
+ */
+export function reportEntityTags<TContext extends object>(
+  policy: string,
+): ApolloServerPlugin<TContext> {
   return {
     async requestDidStart({ request }) {
       const wanted = request.http?.headers.get(TAGS_REQUEST_HEADER);
@@ -27,6 +33,7 @@ export function reportEntityTags<TContext extends object>(): ApolloServerPlugin<
             [TAGS_EXTENSION]: {
               reads: wanted === '1' ? [...tags.reads] : [],
               writes: [...tags.writes],
+              policy,
             },
           };
         },
