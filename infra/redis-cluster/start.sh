@@ -23,16 +23,8 @@ if ((${#PORTS[@]} < 3)); then
   exit 1
 fi
 
-if ! command -v redis-server >/dev/null; then
-  if [[ $(id -u) -eq 0 ]] && command -v apt-get >/dev/null; then
-    log "installing Debian's redis-server package"
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -q redis-server >/dev/null ||
-      { apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q redis-server >/dev/null; }
-  else
-    log "ERROR: redis-server is not installed; run: sudo apt-get install -y redis-server"
-    exit 1
-  fi
-fi
+source "$ROOT/infra/redis/lib.sh"
+ensure_redis_server
 
 lock_state
 info_field() { cli "$1" cluster info | tr -d '\r' | sed -n "s/^$2://p"; }

@@ -10,16 +10,8 @@ STATE="$ROOT/.local/redis"
 PORT="${REDIS_DEV_PORT:-6379}"
 log() { echo "[redis] $*"; }
 
-if ! command -v redis-server >/dev/null; then
-  if [[ $(id -u) -eq 0 ]] && command -v apt-get >/dev/null; then
-    log "installing Debian's redis-server package"
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -q redis-server >/dev/null ||
-      { apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q redis-server >/dev/null; }
-  else
-    log "ERROR: redis-server is not installed; run: sudo apt-get install -y redis-server"
-    exit 1
-  fi
-fi
+source "$ROOT/infra/redis/lib.sh"
+ensure_redis_server
 
 if redis-cli -h 127.0.0.1 -p "$PORT" ping 2>/dev/null | grep -q PONG; then
   log "reusing the Redis already answering on 127.0.0.1:$PORT"
