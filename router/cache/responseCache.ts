@@ -148,8 +148,10 @@ export class ResponseCache {
     }
     this.uses.delete(key);
     // The policy first: even a refused entry tells the next request where to look.
-    this.policies.set(requestHash, policy);
-    await this.redis.set(`policy:${requestHash}`, JSON.stringify(policy), 'EX', 3600);
+    if (this.policies.get(requestHash) === undefined) {
+      this.policies.set(requestHash, policy);
+      await this.redis.set(`policy:${requestHash}`, JSON.stringify(policy), 'EX', 3600);
+    }
     const tags = tagsOfEntry(readTags);
     const recorded = await this.versions.recordFor(tags, snapshot);
     if (!recorded) {

@@ -144,6 +144,9 @@ export class TagVersions {
     snapshot: VersionSnapshot | undefined,
   ): Promise<RecordedVersions | undefined> {
     if (!snapshot || this.touchesUnconfirmed(tags)) return undefined;
+    // A purge of one of them heard since the snapshot settles it without a round trip (under
+    // live writes, the common case for a fleet's dashboard).
+    if (!this.recent.untouchedSince(snapshot.mark, tags)) return undefined;
     const current = await this.redis.hmget(VERSIONS_KEY, EPOCH_FIELD, ...tags);
     if (current[0] !== snapshot.epoch) return undefined;
     const versions = current.slice(1).map((value) => Number(value ?? 0));
