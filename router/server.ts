@@ -202,6 +202,7 @@ function gatewayOf(
         agent,
         tags: config.responseCache.enabled ? 'all' : 'writes',
         onPolicy: (subgraph, fingerprint) => versions.policySeen(subgraph, fingerprint),
+        logger: deps.logger.child({ component: 'subgraph-client' }),
       });
       subgraphs.set(name, client);
       return client;

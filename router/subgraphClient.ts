@@ -31,7 +31,14 @@ import {
 import { ErrorCode } from '../platform/contract/errors.js';
 import { REQUEST_ID_HEADER, signIdentity } from '../platform/contract/identity.js';
 import type { RouterContext, SubgraphReply } from './graphql/context.js';
+import type { Logger } from '../platform/logger.js';
 import type { RouterMetrics } from './metrics.js';
+import {
+  failureOf,
+  isGraphQLErrorResponse,
+  mayHaveExecuted,
+  SubgraphHttpError,
+} from './subgraphFailures.js';
 
 export interface SubgraphClientOptions {
   readonly name: string;
@@ -54,6 +61,8 @@ export interface SubgraphClientOptions {
    * fetch that nobody would read.
    */
   readonly tags: 'all' | 'writes';
+  /** Where a failed fetch's detail is logged (never sent to the client). */
+  readonly logger?: Pick<Logger, 'warn'>;
   /** Told the policy fingerprint of every answer (TagVersions.policySeen). */
   readonly onPolicy?: (subgraph: string, fingerprint: string) => void;
 }
@@ -66,16 +75,6 @@ export function createSubgraphAgent(): Agent {
     connections: 256,
     pipelining: 1,
   });
-}
-
-/** Thrown for a non-2xx subgraph answer; only 5xx (and transport errors) are retried. */
-class SubgraphHttpError extends Error {
-  constructor(
-    readonly status: number,
-    body: string,
-  ) {
-    super(`HTTP ${status}: ${body.slice(0, 200)}`);
-  }
 }
 
 export class SubgraphClient implements GraphQLDataSource<RouterContext> {
@@ -136,14 +135,16 @@ export class SubgraphClient implements GraphQLDataSource<RouterContext> {
       // A mutation that may have committed without telling us what it wrote: everything it
       // could have touched is purged, i.e. everything (docs/caching.md, "unknown outcomes").
       if (isMutation && mayHaveExecuted(error)) context?.cache.writes.add('*');
-      const open = (error as { code?: string }).code === 'EOPENBREAKER';
-      // The gateway places this error on the fields this fetch would have resolved.
-      throw new GraphQLError(
-        open
-          ? `Subgraph ${name} is unavailable (circuit open)`
-          : `Subgraph ${name} failed: ${(error as Error).message}`,
-        { extensions: { code: ErrorCode.SUBGRAPH_UNAVAILABLE, subgraph: name } },
+      // The detail (addresses, the subgraph's own body) goes to the log under the request id;
+      // the client learns which subgraph failed and how, in words that reveal no internals.
+      this.options.logger?.warn(
+        { err: error, subgraph: name, requestId: context?.requestId },
+        'subgraph fetch failed',
       );
+      // The gateway places this error on the fields this fetch would have resolved.
+      throw new GraphQLError(`Subgraph ${name} is unavailable (${failureOf(error)})`, {
+        extensions: { code: ErrorCode.SUBGRAPH_UNAVAILABLE, subgraph: name },
+      });
     } finally {
       stopTimer();
     }
@@ -248,22 +249,6 @@ export class SubgraphClient implements GraphQLDataSource<RouterContext> {
   }
 }
 
-/** Whether `text` is a GraphQL response made of errors, each with a message. */
-function isGraphQLErrorResponse(text: string): boolean {
-  try {
-    const body = JSON.parse(text) as { errors?: unknown };
-    return (
-      Array.isArray(body.errors) &&
-      body.errors.length > 0 &&
-      body.errors.every(
-        (error) => typeof (error as { message?: unknown } | null)?.message === 'string',
-      )
-    );
-  } catch {
-    return false;
-  }
-}
-
 /**
  * Folds a subgraph's Cache-Control into the request's overall policy, as the gateway's own
  * data source does: no header or no max-age means "do not cache".
@@ -281,14 +266,4 @@ function restrictCachePolicy(policy: unknown, header: string | undefined): void 
     maxAge: maxAge ? Number(maxAge) : 0,
     ...(scope ? { scope } : {}),
   });
-}
-
-/**
- * Whether a failed fetch may still have run on the subgraph: anything but a refusal before
- * sending (breaker open, connection refused) or a 4xx the subgraph answered with.
- */
-function mayHaveExecuted(error: unknown): boolean {
-  const code = (error as { code?: string }).code;
-  if (code === 'EOPENBREAKER' || code === 'ECONNREFUSED') return false;
-  return !(error instanceof SubgraphHttpError && error.status < 500);
 }

@@ -10,7 +10,7 @@ cd "$ROOT"
 FLEETGRAPH_SERVICES=off bash infra/up.sh
 export FLEETGRAPH_ENV=test
 shopt -s nullglob globstar
-files=(test/unit/**/*.test.ts test/integration/**/*.test.ts test/e2e/**/*.test.ts test/faults/**/*.test.ts)
+files=(test/unit/**/*.test.ts test/integration/**/*.test.ts test/e2e/**/*.test.ts test/security/**/*.test.ts test/faults/**/*.test.ts)
 echo "[test] running ${#files[@]} test files against the real Cassandra and Redis"
 # Files run one at a time: they share one Cassandra node and one Redis on a 2-core machine,
 # and counter-based tests (statements, batches) must not see another file's traffic.
