@@ -9,8 +9,9 @@
  *   3. pipeline/readBody.ts, then pipeline/cacheLookup.ts — a cache hit answered unparsed,
  *   4. pipeline/singleFlight.ts (concurrent misses compute once), then pipeline/admission.ts
  *      (executionLimit.ts) → 503 SERVICE_OVERLOADED,
- *   5. pipeline/vetOperation.ts — trusted documents; graphql-armor's depth/alias/token/directive/
- *      cost limits inside Apollo Server (graphql/apolloServer.ts) before any subgraph is called,
+ *   5. pipeline/vetOperation.ts — trusted documents; graphql-armor's depth/alias/token/directive
+ *      limits inside Apollo Server (graphql/apolloServer.ts) and the operation's cost with its
+ *      variables (graphql/operationCost.ts), before any subgraph is called,
  *   6. pipeline/execute.ts — planned and executed by @apollo/gateway over the supergraph file,
  *      calling subgraphs through SubgraphClient (signed identity, timeouts, retries, breaker),
  *   7. pipeline/cacheSettle.ts — purge what was written, store what may be cached.

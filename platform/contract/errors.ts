@@ -17,6 +17,8 @@ export const ErrorCode = {
   SERVICE_OVERLOADED: 'SERVICE_OVERLOADED',
   /** A key restricted to trusted documents sent an operation that is not registered. */
   OPERATION_NOT_TRUSTED: 'OPERATION_NOT_TRUSTED',
+  /** The operation's cost, with its variables' list sizes, exceeds MAX_QUERY_COST (400). */
+  OPERATION_TOO_COSTLY: 'OPERATION_TOO_COSTLY',
   /** A subgraph fetch failed (down, timed out, breaker open): that subgraph's fields are null. */
   SUBGRAPH_UNAVAILABLE: 'SUBGRAPH_UNAVAILABLE',
   /** An out-of-band cache purge could not reach Redis. */

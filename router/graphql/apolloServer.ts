@@ -1,8 +1,9 @@
 /**
- * Apollo Server in front of the gateway: operation limits (graphql-armor) checked before any
- * subgraph is called, automatic persisted queries shared through Redis, error masking, and the
- * access log. The router hands it requests itself (executeHTTPGraphQLRequest): no HTTP
- * integration, no landing page.
+ * Apollo Server in front of the gateway: operation limits checked before any subgraph is called
+ * (graphql-armor's depth, alias, token and directive limits; the cost limit, with the variables'
+ * list sizes, in ./operationCost.ts), automatic persisted queries shared through Redis, error
+ * masking, and the access log. The router hands it requests itself
+ * (executeHTTPGraphQLRequest): no HTTP integration, no landing page.
  */
 import type { ApolloGateway } from '@apollo/gateway';
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
@@ -16,6 +17,7 @@ import type { RouterMetrics } from '../metrics.js';
 import { accessLogPlugin } from './accessLog.js';
 import type { RouterContext } from './context.js';
 import { formatRouterError } from './formatError.js';
+import { operationCostPlugin } from './operationCost.js';
 
 export interface OperationLimits {
   readonly maxDepth: number;
@@ -47,7 +49,8 @@ export async function startApolloServer(
     maxAliases: { n: limits.maxAliases },
     maxTokens: { n: limits.maxTokens },
     maxDirectives: { n: limits.maxDirectives },
-    costLimit: { maxCost: limits.maxCost, ignoreIntrospection: true },
+    // One cost model: armor's rule runs without the variables (robots(first: $n) went uncounted).
+    costLimit: { enabled: false },
     // Field suggestions ("Did you mean …?") reveal the schema; hidden in production.
     blockFieldSuggestion: { enabled: isProduction },
   }).protect();
@@ -57,6 +60,7 @@ export async function startApolloServer(
       ...(armor.plugins as ApolloServerPlugin<RouterContext>[]),
       accessLogPlugin(metrics, logger),
       refuseUnexecutableOperations as ApolloServerPlugin<RouterContext>,
+      operationCostPlugin(limits.maxCost),
       ApolloServerPluginLandingPageDisabled() as ApolloServerPlugin<RouterContext>,
     ],
     validationRules: armor.validationRules,

@@ -2,8 +2,9 @@
  * Once admitted: the body is parsed (→ 400 on invalid JSON) and trusted documents are applied
  * (../trustedDocuments.ts) → 400 OPERATION_NOT_TRUSTED for a key restricted to registered
  * operations that sent another. Parsed only now, so that a queued request holds only its bytes.
- * Depth, alias, token, directive and cost limits are checked next, inside Apollo Server
- * (graphql-armor, ../graphql/apolloServer.ts), before any subgraph is called.
+ * Depth, alias, token and directive limits are checked next, inside Apollo Server (graphql-armor,
+ * ../graphql/apolloServer.ts), and the cost with the variables coerced
+ * (../graphql/operationCost.ts), before any subgraph is called.
  */
 import { ErrorCode } from '../../platform/contract/errors.js';
 import { safeJson, sendErrors } from '../http/responses.js';
