@@ -8,6 +8,7 @@ import type { ServerResponse } from 'node:http';
 import { requestHash, scopeKey } from '../cache/keys.js';
 import type { CachedResponse } from '../cache/localLayer.js';
 import type { ResponseCache } from '../cache/responseCache.js';
+import { passesCsrfPrevention } from '../http/csrf.js';
 import type { RouterMetrics } from '../metrics.js';
 import type { SupergraphState } from '../supergraph.js';
 import { ANSWERED, NEXT, type RequestState, type StageOutcome } from './requestState.js';
@@ -28,6 +29,9 @@ export function cacheLookupStage(
   return async function cacheLookup(state) {
     const { method, auth } = state;
     if (!responseCache || (method !== 'POST' && method !== 'GET')) return NEXT;
+    // What Apollo Server would refuse as CSRF is not answered from the cache either: it runs
+    // on uncached (and is refused there), with no hash, so it is never stored either.
+    if (!passesCsrfPrevention(state.headers)) return NEXT;
     const restricted = auth.requireTrustedDocuments;
     // Cached responses belong to the schema that produced them: a reload starts afresh.
     const hash = requestHash(
