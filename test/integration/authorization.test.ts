@@ -10,6 +10,7 @@ import { fleetSubgraph } from '../../subgraphs/fleet/subgraph.js';
 import { sessionsSubgraph } from '../../subgraphs/sessions/subgraph.js';
 import { usersSubgraph } from '../../subgraphs/users/subgraph.js';
 import { entity, valueOf } from '../../subgraphs/kit/authz/objects.js';
+import { keyOnlyReference } from '../../subgraphs/kit/authz/references.js';
 import { allow, hasRole, isAuthenticated } from '../../subgraphs/kit/authz/rules.js';
 import { withAuthorization } from '../../subgraphs/kit/authz/shield.js';
 import type { CassandraClient } from '../../platform/cassandra/client.js';
@@ -255,6 +256,7 @@ type Thing @key(fields: "id") { id: ID! }
 type Query { crash: String, crashAdmitted: String, badInput: String, badInputAdmitted: String, adminsOnly: String, thing: Thing }
 `,
       );
+      const thing = entity<{ id: string }>({ readers: { users: 'any' }, description: 'test' });
       const definition: SubgraphDefinition<BaseContext> = {
         name: 'probe',
         schemaFile: pathToFileURL(sdl),
@@ -275,6 +277,8 @@ type Query { crash: String, crashAdmitted: String, badInput: String, badInputAdm
             adminsOnly: () => 'secret',
             thing: () => ({ id: '1' }),
           },
+          // An entity resolves references through the kit's guarded helper (coverage.ts).
+          Thing: { __resolveReference: keyOnlyReference(thing) },
         },
         createContext: (base) => base,
         transformSchema: withAuthorization(
@@ -292,7 +296,7 @@ type Query { crash: String, crashAdmitted: String, badInput: String, badInputAdm
             'Query.thing': isAuthenticated,
           },
           {
-            Thing: entity({ readers: { users: 'any' }, description: 'test' }),
+            Thing: thing,
             _Service: valueOf('Query._service'),
           },
         ),

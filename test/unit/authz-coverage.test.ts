@@ -13,6 +13,8 @@ import {
   type PermissionMap,
 } from '../../subgraphs/kit/authz/coverage.js';
 import { entity, valueOf, type ObjectChecks } from '../../subgraphs/kit/authz/objects.js';
+import { keyOnlyReference } from '../../subgraphs/kit/authz/references.js';
+import { sensitivityOf, wordsOf } from '../../subgraphs/kit/authz/sensitivity.js';
 import {
   admits,
   allow,
@@ -26,16 +28,32 @@ import type { Identity, Role } from '../../platform/contract/identity.js';
 import { StartupError } from '../../platform/startup.js';
 
 const SDL = `extend schema @link(url: "https://specs.apollo.dev/federation/v2.9", import: ["@key"])
-type Thing @key(fields: "id") { id: ID! name: String secret: String }
+type Thing @key(fields: "id") { id: ID! name: String notes: String }
 type Query { thing(id: ID!): Thing, things: [Thing!]! }
 `;
 
-/** Root fields get declared resolvers: middleware applied to declared resolvers needs them. */
-const ROOT_RESOLVERS = { Query: { thing: () => null, things: () => [] } };
+const THING = entity<{ id: string }>({ readers: { users: 'viewer' }, description: 'test' });
+
+/**
+ * Root fields get declared resolvers (middleware applied to declared resolvers needs them), and
+ * the entity its guarded reference resolver.
+ */
+const ROOT_RESOLVERS_ONLY = { Query: { thing: () => null, things: () => [] } };
+const ROOT_RESOLVERS = {
+  ...ROOT_RESOLVERS_ONLY,
+  Thing: { __resolveReference: keyOnlyReference(THING) },
+};
 
 function schemaOf(sdl: string, resolvers: GraphQLResolverMap<unknown> = {}): GraphQLSchema {
   return buildSubgraphSchema([
-    { typeDefs: parse(sdl), resolvers: { ...ROOT_RESOLVERS, ...resolvers } },
+    {
+      typeDefs: parse(sdl),
+      resolvers: {
+        ...ROOT_RESOLVERS,
+        ...resolvers,
+        Thing: { ...ROOT_RESOLVERS.Thing, ...(resolvers['Thing'] as object) },
+      } as GraphQLResolverMap<unknown>,
+    },
   ]);
 }
 
@@ -46,7 +64,7 @@ const ROOTS: PermissionMap = {
   'Query.things': isAuthenticated,
 };
 const OBJECTS: ObjectChecks = {
-  Thing: entity({ readers: { users: 'viewer' }, description: 'test' }),
+  Thing: THING,
   _Service: valueOf('Query._service'),
 };
 
@@ -79,7 +97,7 @@ describe('the start-up authorization coverage check (deny by default at build ti
     assert.match(message, /^test subgraph: authorization is incomplete/);
     assert.match(
       message,
-      /not covered by an object-level check or a rule: Thing\.id, Thing\.name, Thing\.secret/,
+      /not covered by an object-level check or a rule: Thing\.id, Thing\.name, Thing\.notes/,
     );
   });
 
@@ -95,7 +113,7 @@ describe('the start-up authorization coverage check (deny by default at build ti
         'test',
       ),
     );
-    assert.match(message, /: Thing\.secret$/);
+    assert.match(message, /: Thing\.notes$/);
   });
 
   it('when a root field has no rule, then it is named even though nothing else is missing', () => {
@@ -112,9 +130,9 @@ describe('the start-up authorization coverage check (deny by default at build ti
 
   it('when a rule sits on a field that uses the default resolver, then it refuses: the rule would never run', () => {
     const message = refusal(() =>
-      checkAuthorizationCoverage(schemaOf(SDL), { ...ROOTS, 'Thing.secret': allow }, OBJECTS),
+      checkAuthorizationCoverage(schemaOf(SDL), { ...ROOTS, 'Thing.notes': allow }, OBJECTS),
     );
-    assert.match(message, /Thing\.secret has a rule but uses the default resolver/);
+    assert.match(message, /Thing\.notes has a rule but uses the default resolver/);
     const root = refusal(() =>
       checkAuthorizationCoverage(
         buildSubgraphSchema([{ typeDefs: parse(SDL), resolvers: {} }]),
@@ -125,8 +143,8 @@ describe('the start-up authorization coverage check (deny by default at build ti
     assert.match(root, /Query\.thing has a rule but uses the default resolver/);
     // With a declared resolver the same rule is fine.
     checkAuthorizationCoverage(
-      schemaOf(SDL, { Thing: { secret: (t: { secret: string }) => t.secret } }),
-      { ...ROOTS, 'Thing.secret': allow },
+      schemaOf(SDL, { Thing: { notes: (t: { notes: string }) => t.notes } }),
+      { ...ROOTS, 'Thing.notes': allow },
       OBJECTS,
     );
   });
@@ -143,6 +161,75 @@ describe('the start-up authorization coverage check (deny by default at build ti
     assert.match(message, /Query\.things's rule hashesParents uses the strict cache/);
     assert.match(message, /the permission for Thing\.nmae names no field of the schema/);
     assert.match(message, /the object-level check for Thnig names no object type/);
+  });
+
+  it('when a field is named or typed as sensitive, then it is recognized by whole words', () => {
+    assert.deepEqual(wordsOf('ipAddress'), ['ip', 'address']);
+    assert.deepEqual(wordsOf('API_KEY'), ['api', 'key']);
+    assert.equal(sensitivityOf('ipAddress', 'String'), 'name: ip');
+    assert.equal(sensitivityOf('emails', 'String'), 'name: emails');
+    assert.equal(sensitivityOf('apiKey', 'String'), 'name: key');
+    assert.equal(sensitivityOf('lastPosition', 'Position'), 'name: position');
+    assert.equal(sensitivityOf('whereabouts', 'Position'), 'type: Position');
+    assert.equal(sensitivityOf('description', 'String'), null);
+    assert.equal(sensitivityOf('monkey', 'String'), null);
+  });
+
+  it('when a sensitive field has only its type’s object-level check, then it refuses naming the field; a rule of its own passes', () => {
+    const sdl = SDL.replace('notes: String', 'notes: String phone: String');
+    const message = refusal(() => checkAuthorizationCoverage(schemaOf(sdl), ROOTS, OBJECTS, 't'));
+    assert.match(
+      message,
+      /sensitive fields need a rule of their own[^;]*: Thing\.phone \(name: phone\)$/,
+    );
+    checkAuthorizationCoverage(
+      schemaOf(sdl, { Thing: { phone: (t: { phone: string }) => t.phone } }),
+      { ...ROOTS, 'Thing.phone': hasRole('admin') },
+      OBJECTS,
+    );
+  });
+
+  it('when a value type’s sensitive field is reachable only through ruled fields, then it passes; through an unruled one, it refuses', () => {
+    const sdl = SDL.replace('notes: String', 'contact: Contact').replace(
+      'type Query',
+      'type Contact { email: String }\ntype Query',
+    );
+    const contact = (t: { contact: unknown }) => t.contact;
+    const objects = { ...OBJECTS, Contact: valueOf('Thing.contact') };
+    checkAuthorizationCoverage(
+      schemaOf(sdl, { Thing: { contact } }),
+      { ...ROOTS, 'Thing.contact': hasRole('admin') },
+      objects,
+    );
+    const message = refusal(() => checkAuthorizationCoverage(schemaOf(sdl), ROOTS, objects));
+    assert.match(message, /Contact\.email \(name: email\)/);
+  });
+
+  it('when an entity’s __resolveReference is not guarded by the kit, is missing, uses another check, or the entity is declared a value, then it refuses naming the type', () => {
+    const other = entity<{ id: string }>({ readers: { users: 'admin' }, description: 'other' });
+    const cases: [GraphQLResolverMap<unknown>, ObjectChecks, RegExp][] = [
+      [
+        { Thing: { __resolveReference: (ref: unknown) => ref } },
+        OBJECTS,
+        /Thing\.__resolveReference is not built by/,
+      ],
+      [
+        { Thing: { __resolveReference: keyOnlyReference(other) } },
+        OBJECTS,
+        /Thing\.__resolveReference applies another/,
+      ],
+      [{}, { ...OBJECTS, Thing: valueOf('Query.thing') }, /Thing is an entity \(@key\)/],
+    ];
+    for (const [resolvers, objects, expected] of cases)
+      assert.match(
+        refusal(() => checkAuthorizationCoverage(schemaOf(SDL, resolvers), ROOTS, objects)),
+        expected,
+      );
+    const bare = buildSubgraphSchema([{ typeDefs: parse(SDL), resolvers: ROOT_RESOLVERS_ONLY }]);
+    assert.match(
+      refusal(() => checkAuthorizationCoverage(bare, ROOTS, OBJECTS)),
+      /Thing\.__resolveReference is missing/,
+    );
   });
 
   it('when the users, sessions and fleet subgraphs are built, then every field of each is covered', () => {

@@ -1,7 +1,10 @@
 /**
  * Deny by default, enforced when the schema is built rather than per field at run time: a
  * subgraph refuses to start while any field of its schema is neither covered by its object
- * type's object-level check nor by a rule of its own.
+ * type's object-level check nor by a rule of its own, while a sensitive field (sensitivity.ts)
+ * has no rule of its own — an object-level check admits the type's whole audience to every
+ * field, present and future, so it never stands in for one — and while an entity type's
+ * `__resolveReference` is not the kit's guarded one (references.ts).
  *
  * @remarks
  * A shield `fallbackRule: deny` would enforce the same thing by wrapping every field in
@@ -12,7 +15,9 @@
 import { defaultFieldResolver, isObjectType, type GraphQLSchema } from 'graphql';
 import { StartupError } from '../../../platform/startup.js';
 import type { ObjectChecks } from './objects.js';
+import { referenceProblems } from './references.js';
 import type { Rule } from './rules.js';
+import { unruledSensitiveFields } from './sensitivity.js';
 
 /** `'Type.field'` → the rule that guards it. Data, kept apart from the rules' code. */
 export type PermissionMap = Readonly<Record<string, Rule>>;
@@ -39,24 +44,14 @@ function strictRules(rule: Rule): string[] {
   return [...own, ...subRules(rule).flatMap(strictRules)];
 }
 
-/**
- * Throws a {@link StartupError} naming every problem: uncovered fields, root fields without a
- * rule, rules that would never run (a field using the default resolver is not wrapped by
- * middleware applied to declared resolvers), map entries naming no field, and rules using the
- * `strict` cache (object-hash of parent and args on every call).
- */
-export function checkAuthorizationCoverage(
+/** Map entries and object-level declarations that name nothing (or the wrong thing). */
+function declarationProblems(
   schema: GraphQLSchema,
   permissions: PermissionMap,
   objects: ObjectChecks,
-  subgraph = 'subgraph',
-): Coverage {
+  roots: ReadonlySet<string>,
+): string[] {
   const problems: string[] = [];
-  const roots = new Set(
-    [schema.getQueryType(), schema.getMutationType(), schema.getSubscriptionType()]
-      .filter((type) => type !== null && type !== undefined)
-      .map((type) => type.name),
-  );
   const fieldExists = (coordinate: string) => {
     const [typeName, fieldName, extra] = coordinate.split('.');
     const type = typeName ? schema.getType(typeName) : undefined;
@@ -67,7 +62,6 @@ export function checkAuthorizationCoverage(
       type.getFields()[fieldName] !== undefined
     );
   };
-
   for (const coordinate of Object.keys(permissions)) {
     if (!fieldExists(coordinate))
       problems.push(`the permission for ${coordinate} names no field of the schema`);
@@ -83,7 +77,28 @@ export function checkAuthorizationCoverage(
           problems.push(`${typeName} is declared as produced by ${producer}, which is no field`);
     }
   }
+  return problems;
+}
 
+/**
+ * Throws a {@link StartupError} naming every problem: uncovered fields, root fields without a
+ * rule, sensitive fields without a rule of their own, entity types whose `__resolveReference`
+ * is not the kit's guarded one, rules that would never run (a field using the default resolver
+ * is not wrapped by middleware applied to declared resolvers), map entries naming no field, and
+ * rules using the `strict` cache (object-hash of parent and args on every call).
+ */
+export function checkAuthorizationCoverage(
+  schema: GraphQLSchema,
+  permissions: PermissionMap,
+  objects: ObjectChecks,
+  subgraph = 'subgraph',
+): Coverage {
+  const roots = new Set(
+    [schema.getQueryType(), schema.getMutationType(), schema.getSubscriptionType()]
+      .filter((type) => type !== null && type !== undefined)
+      .map((type) => type.name),
+  );
+  const problems = declarationProblems(schema, permissions, objects, roots);
   const uncovered: string[] = [];
   const ruled: string[] = [];
   const objectChecked: string[] = [];
@@ -111,8 +126,14 @@ export function checkAuthorizationCoverage(
         );
     }
   }
+  const sensitive = unruledSensitiveFields(schema, permissions, objects);
+  if (sensitive.length > 0)
+    problems.unshift(
+      `sensitive fields need a rule of their own (an object-level check does not cover them, see kit/authz/sensitivity.ts): ${sensitive.join(', ')}`,
+    );
   if (uncovered.length > 0)
     problems.unshift(`not covered by an object-level check or a rule: ${uncovered.join(', ')}`);
+  problems.push(...referenceProblems(schema, objects));
   if (problems.length > 0)
     throw new StartupError(
       `${subgraph} subgraph: authorization is incomplete — ${problems.join('; ')}`,
