@@ -186,6 +186,7 @@ async function load(target: Target, seconds: number): Promise<Sample> {
  */
 async function executionCost(
   config: RouterConfig,
+  env: Environment,
   cassandra: CassandraClient,
   until: number,
 ): Promise<Record<Variant, number> & { pairs: number }> {
@@ -194,7 +195,8 @@ async function executionCost(
     identity: ADMIN,
     requestId: 'bench',
     db: new Db(cassandra, metrics),
-    cursors: new CursorCodec(config.identitySigningSecret),
+    // The subgraphs' cursor key (not the identity key: one secret per purpose).
+    cursors: new CursorCodec(loadSubgraphConfig('fleet', env).cursorSigningSecret),
     metrics,
     logger: createLogger(config, 'bench'),
   };
@@ -275,15 +277,19 @@ runMain(async () => {
   } as never;
   for (const variant of VARIANTS) {
     const { urls } = stacks[variant];
+    const fleetList = JSON.stringify({ query: FLEET_LIST, variables: { id: seedIds.fleet(0, 0) } });
     targets['fleet list']![variant] = {
       url: urls['fleet']!,
       connections: 8,
-      // Signed once: a signature stays valid for 60 s, far longer than the run.
+      // Signed once, for this body: a signature stays valid for 60 s, far longer than the run.
       headers: {
         'content-type': 'application/json',
-        ...signIdentity(ADMIN, config.identitySigningSecret),
+        ...signIdentity(ADMIN, config.identitySigningSecret, {
+          subgraph: 'fleet',
+          body: fleetList,
+        }),
       },
-      body: JSON.stringify({ query: FLEET_LIST, variables: { id: seedIds.fleet(0, 0) } }),
+      body: fleetList,
     };
     targets['dashboard']![variant] = {
       url: urls['router']!,
@@ -319,7 +325,7 @@ runMain(async () => {
       errors: off.errors + on.errors,
     });
   }
-  const execution = await executionCost(config, cassandra, deadlineAt - REPORT_MARGIN_MS);
+  const execution = await executionCost(config, env, cassandra, deadlineAt - REPORT_MARGIN_MS);
   rows.push({
     scenario: `fleet list execution (${execution.pairs} pairs)`,
     'off CPU ms': execution.off.toFixed(2),

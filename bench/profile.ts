@@ -27,7 +27,7 @@ import { mintTokenPool } from './lib/identities.js';
 import { runLoad, type RequestSource } from './lib/load.js';
 import { killActiveCommands, ProcessGroup, REPO_ROOT, runToCompletion } from './lib/processes.js';
 import {
-  DEVELOPMENT_SECRETS,
+  benchIssuer,
   PORTS,
   ROUTER_BOUND_LIMITS,
   routerBoundSubgraphsSpec,
@@ -125,7 +125,7 @@ async function main(): Promise<void> {
   rmSync(scratchDir, { recursive: true, force: true });
   mkdirSync(scratchDir, { recursive: true });
   const supergraphPath = await writeRouterBoundSupergraph(ROUTER_BOUND_PORTS);
-  const tokens = await mintTokenPool(DEVELOPMENT_SECRETS.jwt, seedIds.organization(0), 20_000);
+  const tokens = await mintTokenPool((await benchIssuer()).mint, seedIds.organization(0), 20_000);
   await group.start(routerBoundSubgraphsSpec(ROUTER_BOUND_PORTS));
   const router = await group.start(
     routerSpec({

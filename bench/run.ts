@@ -64,8 +64,8 @@ import { writeFormatted, writePlain } from './lib/files.js';
 import {
   bareGatewaySpec,
   bareHttpSpec,
+  benchIssuer,
   commonEnv,
-  DEVELOPMENT_SECRETS,
   isRouterTarget,
   PARTNER_RATE_CLASS,
   PORTS,
@@ -302,6 +302,13 @@ async function sampleCheck(
   return worst;
 }
 
+/** A router's operations listener (ROUTER_OPS_PORT, set by routerSpec): its /metrics. */
+function routerOpsUrlOf(router: Service): string {
+  const port = router.spec.env['ROUTER_OPS_PORT'];
+  if (!port) throw new Error(`${router.spec.name}: no ROUTER_OPS_PORT, so no /metrics to read`);
+  return `http://127.0.0.1:${port}`;
+}
+
 async function measureRun(
   scenario: string,
   target: TargetId,
@@ -311,7 +318,7 @@ async function measureRun(
   previous: { readonly settledSnapshot?: Snapshot; readonly maxLatencyMs: number },
   seconds: number = settings.duration,
 ): Promise<{ run: RunResult; settledSnapshot: Snapshot }> {
-  const routerMetrics = isRouterTarget(target) ? [endpoint.service.baseUrl] : [];
+  const routerMetrics = isRouterTarget(target) ? [routerOpsUrlOf(endpoint.service)] : [];
   const snapshot = async (): Promise<Snapshot> => {
     const [router, subgraphs] = await Promise.all([
       scrapeAll(routerMetrics),
@@ -631,15 +638,37 @@ async function realStack(tokens: TokenPool, keys: PartnerKeys): Promise<Scenario
   return results;
 }
 
-async function routerBound(tokens: TokenPool): Promise<ScenarioResult[]> {
+/**
+ * Router-bound callers: 64 users, each sending many requests, as a console's users do. Our
+ * routers check every token's revocation (tokens without `sid` by their user's "issued before"
+ * mark, docs/security.md 6b), cached per user for SESSION_CHECK_CACHE_SECONDS; the real-stack
+ * pool's 20,000 one-request users would make every request pay that check's subgraph fetch,
+ * which the bare gateway does not do, and the scenario measures the router's own overhead.
+ */
+const ROUTER_BOUND_USERS = 64;
+
+async function routerBound(): Promise<ScenarioResult[]> {
   if (!wanted('router-bound')) return [];
   const group = newGroup();
   const ks = settings.keyspace;
+  const tokens = await mintTokenPool(
+    (await benchIssuer()).mint,
+    seedIds.organization(0),
+    ROUTER_BOUND_USERS,
+  );
   const supergraphPath = await writeRouterBoundSupergraph(ROUTER_BOUND_PORTS);
   const urls = Object.entries(routerBoundUrls(ROUTER_BOUND_PORTS))
     .map(([name, url]) => `${name}=${url}`)
     .join(',');
-  log('router-bound: starting the in-memory subgraphs (5021-5024), routers and bare gateway');
+  // Only our routers ask the sessions subgraph (token revocation); it is not in the supergraph.
+  const routerUrls = `${urls},sessions=http://127.0.0.1:${PORTS.routerBound.sessions}/graphql`;
+  const [sessionsSpec] = subgraphSpecs(
+    ks,
+    { ...PORTS.subgraphs, sessions: PORTS.routerBound.sessions },
+    'batched',
+  ).filter((spec) => spec.name === 'sessions');
+  log('router-bound: starting the in-memory subgraphs (5021-5024), sessions, routers, gateway');
+  await group.start(sessionsSpec!);
   const [subgraphs, router, routerCache, bareGateway] = await Promise.all([
     group.start(routerBoundSubgraphsSpec(ROUTER_BOUND_PORTS)),
     group.start(
@@ -647,7 +676,7 @@ async function routerBound(tokens: TokenPool): Promise<ScenarioResult[]> {
         name: 'routerbound-router',
         keyspace: ks,
         port: PORTS.routerBound.router,
-        subgraphUrls: urls,
+        subgraphUrls: routerUrls,
         responseCache: false,
         supergraphPath,
         extraEnv: ROUTER_BOUND_LIMITS,
@@ -658,7 +687,7 @@ async function routerBound(tokens: TokenPool): Promise<ScenarioResult[]> {
         name: 'routerbound-router-cache',
         keyspace: ks,
         port: PORTS.routerBound.routerCache,
-        subgraphUrls: urls,
+        subgraphUrls: routerUrls,
         responseCache: true,
         supergraphPath,
         extraEnv: ROUTER_BOUND_LIMITS,
@@ -809,7 +838,11 @@ async function main(): Promise<void> {
   cassandra = await connectCassandra(config);
   const organizationId = seedIds.organization(0);
   const mintStarted = performance.now();
-  const tokens = await mintTokenPool(DEVELOPMENT_SECRETS.jwt, organizationId, settings.identities);
+  const tokens = await mintTokenPool(
+    (await benchIssuer()).mint,
+    organizationId,
+    settings.identities,
+  );
   log(
     `minted ${tokens.size} distinct user tokens in ${Math.round(performance.now() - mintStarted)} ms`,
   );
@@ -822,7 +855,7 @@ async function main(): Promise<void> {
 
   const scenarios = [
     ...(await realStack(tokens, partner)),
-    ...(await routerBound(tokens)),
+    ...(await routerBound()),
     ...(await liveFleet(tokens)),
   ];
   const results: BenchResults = {
@@ -846,7 +879,7 @@ async function main(): Promise<void> {
       identities: settings.identities,
       identitiesHandedOut: tokens.handedOut,
       partnerKeys: settings.partnerKeys,
-      environment: 'FLEETGRAPH_ENV=production',
+      environment: 'FLEETGRAPH_ENV=production, ES256 JWTs verified through a JWKS',
       ...(liveVariants
         ? {
             liveReaders: settings.live.readers,

@@ -1,6 +1,8 @@
 /**
  * Entry point: `node --import tsx router/index.ts` (ROUTER_PORT, default 4000; GraphQL at
  * ROUTER_GRAPHQL_PATH, default /graphql). Serves any composed supergraph file (SUPERGRAPH_PATH).
+ * The operations listener (/metrics, operator cache purges) on ROUTER_OPS_HOST:ROUTER_OPS_PORT,
+ * default 127.0.0.1:4090, never to be exposed publicly (router/http/opsServer.ts).
  *
  * ROUTER_WORKERS > 1 forks that many worker processes (node:cluster) sharing the port: query
  * planning, JSON and authentication are CPU-bound and one Node process uses one core. Workers
@@ -49,8 +51,9 @@ runMain(async () => {
   const redis = createRedis(config);
   const router = await createRouter(config, { cassandra, redis, logger });
   const url = await router.listen(config.port, config.host);
+  const ops = await router.listenOps(config.ops.port, config.ops.host);
   logger.info(
-    { url, ide: config.isProduction ? undefined : url.replace(/\/[^/]*$/, '/ide') },
+    { url, ops, ide: config.isProduction ? undefined : url.replace(/\/[^/]*$/, '/ide') },
     'router listening',
   );
   const shutdown = async (signal: string) => {

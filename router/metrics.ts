@@ -1,4 +1,14 @@
-/** The router's Prometheus metrics (prom-client), on its own Registry; served on /metrics. */
+/**
+ * The router's Prometheus metrics (prom-client), on its own Registry; served on /metrics of the
+ * operations listener only (http/opsServer.ts), never on the public port.
+ *
+ * @remarks
+ * Every label set is bounded, and none is chosen by a caller: `operation` is a registered
+ * operation's name or `unregistered` (TrustedDocuments.operationLabel) — a label per name sent
+ * would be a new series per name, unbounded memory, and would show other clients' operation
+ * names; `code` comes from the error-code registry, `subgraph` from the supergraph, `class`
+ * and `purpose` from this code.
+ */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 export function createRouterMetrics() {
@@ -23,13 +33,13 @@ function requestMetrics(registers: Registers) {
   return {
     requests: new Counter({
       name: 'fleetgraph_router_requests_total',
-      help: 'GraphQL requests by operation name and outcome',
+      help: 'GraphQL requests by registered operation name (else "unregistered") and outcome',
       labelNames: ['operation', 'outcome'],
       registers,
     }),
     requestDuration: new Histogram({
       name: 'fleetgraph_router_request_duration_seconds',
-      help: 'GraphQL request latency by operation name',
+      help: 'GraphQL request latency by registered operation name (else "unregistered")',
       labelNames: ['operation'],
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
       registers,

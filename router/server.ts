@@ -15,8 +15,10 @@
  *   6. pipeline/execute.ts — planned and executed by @apollo/gateway over the supergraph file,
  *      calling subgraphs through SubgraphClient (signed identity, timeouts, retries, breaker),
  *   7. pipeline/cacheSettle.ts — purge what was written, store what may be cached.
- * Routes (http/server.ts): ROUTER_GRAPHQL_PATH (default /graphql), /healthz, /readyz, /metrics,
- * POST /cache/invalidate (ops/), /ide (dev).
+ * Routes (http/server.ts): ROUTER_GRAPHQL_PATH (default /graphql), /healthz, /readyz,
+ * POST /cache/invalidate (ops/: organization admins, one entity of their own), /ide (dev).
+ * The operations listener (http/opsServer.ts, ROUTER_OPS_PORT, never public): /metrics and
+ * POST /cache/invalidate for the OPERATOR_TOKEN holder (every form).
  */
 // First: replaces @apollo/federation-internals' getter exports before the gateway loads it.
 import './flatFederationExports.js';
@@ -29,15 +31,22 @@ import type { RedisClient } from '../platform/redis/client.js';
 import { gracefulCloser } from '../platform/http.js';
 import { ApiKeyStore } from './auth/apiKeys.js';
 import { Authenticator } from './auth/authenticate.js';
+import { AuthFailureLimiter } from './auth/failureLimit.js';
 import { JwtVerifier } from './auth/jwt.js';
 import { SessionRevocationCheck } from './auth/sessionRevocation.js';
 import { ResponseCache } from './cache/responseCache.js';
 import { TagVersions } from './cache/tagVersions.js';
 import { ExecutionLimit } from './executionLimit.js';
 import { startApolloServer } from './graphql/apolloServer.js';
+import { createOpsServer, listenOps } from './http/opsServer.js';
 import { createHttpServer, listen } from './http/server.js';
 import { createRouterMetrics, type RouterMetrics } from './metrics.js';
-import { cacheInvalidationEndpoint } from './ops/cacheInvalidation.js';
+import {
+  INVALIDATION_RATE_CLASS,
+  operatorCacheInvalidationEndpoint,
+  tenantCacheInvalidationEndpoint,
+} from './ops/cacheInvalidation.js';
+import { entityOwnershipCheck } from './ops/entityOwnership.js';
 import { metricsEndpoint } from './ops/metricsEndpoint.js';
 import { readinessEndpoint } from './ops/readiness.js';
 import { admissionStage } from './pipeline/admission.js';
@@ -54,6 +63,7 @@ import { RateLimiter } from './rateLimit.js';
 import { RedisKeyValueCache } from './redisKeyValueCache.js';
 import { createSubgraphAgent, SubgraphClient } from './subgraphClient.js';
 import {
+  entitySubgraphsOf,
   schemaVersionOf,
   subgraphUrlsOf,
   supergraphFromFile,
@@ -65,6 +75,8 @@ export interface Router {
   readonly metrics: RouterMetrics;
   readonly subgraphs: ReadonlyMap<string, SubgraphClient>;
   listen(port: number, host: string): Promise<string>;
+  /** The operations listener (http/opsServer.ts); resolves its base URL. */
+  listenOps(port: number, host: string): Promise<string>;
   close(): Promise<void>;
 }
 
@@ -84,23 +96,39 @@ export async function createRouter(
       isProduction: config.isProduction,
       graphql: graphqlPipelineOf(config, parts),
       readiness: readinessEndpoint({ supergraph, agent }),
-      metrics: metricsEndpoint(metrics),
-      invalidateCache: cacheInvalidationEndpoint({ authenticator, versions }),
+      invalidateCache: tenantCacheInvalidationEndpoint({
+        authenticator,
+        versions,
+        rateLimiter: parts.rateLimiter,
+        ownershipOf: entityOwnershipCheck({ supergraph, subgraphs }),
+      }),
     },
     deps.logger,
   );
   const drain = gracefulCloser(httpServer);
+  const opsServer = createOpsServer(
+    {
+      metrics: metricsEndpoint(metrics),
+      invalidateCache: operatorCacheInvalidationEndpoint({
+        operatorToken: config.ops.operatorToken,
+        versions,
+      }),
+    },
+    deps.logger,
+  );
+  const drainOps = gracefulCloser(opsServer);
 
   return {
     metrics,
     subgraphs,
     listen: (port, host) => listen(httpServer, port, host, graphqlPath),
+    listenOps: (port, host) => listenOps(opsServer, port, host),
     /**
      * Graceful: stop accepting, let in-flight requests finish (up to 10 s) and close their
      * keep-alive connections (see gracefulCloser), then stop.
      */
     close: async () => {
-      await drain(10_000);
+      await Promise.all([drain(10_000), opsServer.listening ? drainOps(2_000) : undefined]);
       await apollo.stop();
       await agent.close();
       await parts.rateLimiter.close();
@@ -118,27 +146,32 @@ async function collaboratorsOf(config: RouterConfig, deps: Deps) {
   const metrics = createRouterMetrics();
   const agent = createSubgraphAgent();
   const subgraphs = new Map<string, SubgraphClient>();
-  const supergraph: SupergraphState = { subgraphUrls: {}, version: '' };
+  const supergraph: SupergraphState = { subgraphUrls: {}, version: '', entitySubgraphs: {} };
   // Every router takes part in invalidation, whatever its own cache setting (docs/caching.md).
   const versions = new TagVersions(redis, `${config.redis.keyPrefix}cache-invalidation`, metrics);
   const gateway = gatewayOf(config, deps, { metrics, agent, subgraphs, supergraph, versions });
   const apqCache = new RedisKeyValueCache(redis, 'apq:', () =>
     metrics.redisBypasses.inc({ purpose: 'apq' }),
   );
+  const trustedDocuments = new TrustedDocuments(config.trustedDocumentsDir);
   return {
     metrics,
     agent,
     subgraphs,
     supergraph,
     versions,
-    authenticator: authenticatorOf(config, deps, supergraph),
-    rateLimiter: new RateLimiter(redis, config.rateLimits),
+    authenticator: authenticatorOf(config, deps, { supergraph, versions, metrics }),
+    // One limiter for both: public cache invalidations are a class of their own, per caller.
+    rateLimiter: new RateLimiter(redis, {
+      ...config.rateLimits,
+      [INVALIDATION_RATE_CLASS]: config.ops.invalidationsPerMinute,
+    }),
     executionLimit: new ExecutionLimit(
       config.admission.maxConcurrentExecutions,
       config.admission.maxQueuedExecutions,
       metrics,
     ),
-    trustedDocuments: new TrustedDocuments(config.trustedDocumentsDir),
+    trustedDocuments,
     responseCache: config.responseCache.enabled
       ? new ResponseCache(redis, versions, metrics, { minUses: config.responseCache.minUses })
       : undefined,
@@ -149,6 +182,7 @@ async function collaboratorsOf(config: RouterConfig, deps: Deps) {
       isProduction,
       supergraphPath: config.supergraphPath,
       metrics,
+      operationLabel: (name, hash, source) => trustedDocuments.operationLabel(name, hash, source),
       logger,
     }),
   };
@@ -192,6 +226,7 @@ function gatewayOf(
     supergraphSdl: supergraphFromFile(config.supergraphPath, deps.logger, (sdl) => {
       supergraph.subgraphUrls = { ...subgraphUrlsOf(sdl), ...config.subgraphUrls };
       supergraph.version = schemaVersionOf(sdl);
+      supergraph.entitySubgraphs = entitySubgraphsOf(sdl);
     }),
     buildService: ({ name, url }) => {
       const client = new SubgraphClient({
@@ -212,21 +247,32 @@ function gatewayOf(
   });
 }
 
+/** Failed authentications allowed per client address and minute, unless RATE_LIMITS names one. */
+const DEFAULT_AUTH_FAILURE_LIMIT = 30;
+
 function authenticatorOf(
   config: RouterConfig,
   deps: Deps,
-  supergraph: SupergraphState,
+  shared: { supergraph: SupergraphState; versions: TagVersions; metrics: RouterMetrics },
 ): Authenticator {
+  const sessions = new SessionRevocationCheck({
+    sessionsUrl: () => shared.supergraph.subgraphUrls['sessions'] ?? '',
+    signingSecret: config.identitySigningSecret,
+    redis: deps.redis,
+    activeTtlSeconds: config.sessionCheckCacheSeconds,
+    timeoutMs: config.subgraphFetch.timeoutMs,
+  });
+  // Any router's write to a session or user (a revocation) is asked about afresh at once.
+  shared.versions.onLocalInvalidation((what, origin) => sessions.invalidate(what, origin));
   return new Authenticator({
     jwt: new JwtVerifier(config.jwt),
     apiKeys: new ApiKeyStore(deps.cassandra),
-    sessions: new SessionRevocationCheck({
-      sessionsUrl: () => supergraph.subgraphUrls['sessions'] ?? '',
-      signingSecret: config.identitySigningSecret,
-      redis: deps.redis,
-      activeTtlSeconds: config.sessionCheckCacheSeconds,
-      timeoutMs: config.subgraphFetch.timeoutMs,
-    }),
+    sessions,
     allowAnonymous: config.allowAnonymous,
+    failures: new AuthFailureLimiter(
+      deps.redis,
+      config.rateLimits['auth-failure'] ?? DEFAULT_AUTH_FAILURE_LIMIT,
+      () => shared.metrics.redisBypasses.inc({ purpose: 'auth_failure_limit' }),
+    ),
   });
 }

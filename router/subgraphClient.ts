@@ -12,7 +12,8 @@
  * - a circuit breaker per subgraph (opossum): after repeated failures the subgraph is not
  *   called for a few seconds; its fields fail fast and the rest of the response still comes
  *   back (the gateway turns a failed fetch into partial data plus errors),
- * - the caller's identity signed once per request (identity.ts) and the request id,
+ * - the caller's identity, encoded once per request and signed per fetch for this subgraph and
+ *   this body (identity.ts: a captured header set is good for nothing else), and the request id,
  * - identical fetches within one request (same subgraph, same body) sent once,
  * - the subgraph's Cache-Control folded into the request's cache policy, and its entity tags
  *   (subgraphs/kit/cassandra/entityTags.ts) collected for the response cache.
@@ -29,7 +30,11 @@ import {
   type ReportedTags,
 } from '../platform/contract/entityTags.js';
 import { ErrorCode } from '../platform/contract/errors.js';
-import { REQUEST_ID_HEADER, signIdentity } from '../platform/contract/identity.js';
+import {
+  encodeIdentity,
+  REQUEST_ID_HEADER,
+  signEncodedIdentity,
+} from '../platform/contract/identity.js';
 import type { RouterContext, SubgraphReply } from './graphql/context.js';
 import type { Logger } from '../platform/logger.js';
 import type { RouterMetrics } from './metrics.js';
@@ -79,8 +84,12 @@ export function createSubgraphAgent(): Agent {
 
 export class SubgraphClient implements GraphQLDataSource<RouterContext> {
   private readonly breaker: CircuitBreaker<[() => Promise<SubgraphReply>], SubgraphReply>;
+  /** The URL's query string, which the subgraph sees and the signature covers. */
+  private readonly search: string;
 
   constructor(private readonly options: SubgraphClientOptions) {
+    const at = options.url.indexOf('?');
+    this.search = at < 0 ? '' : options.url.slice(at).replace(/#.*$/, '');
     this.breaker = new CircuitBreaker((call: () => Promise<SubgraphReply>) => call(), {
       timeout: false, // each attempt has its own timeout
       errorThresholdPercentage: 50,
@@ -111,7 +120,7 @@ export class SubgraphClient implements GraphQLDataSource<RouterContext> {
       variables: fetch.variables,
       operationName: fetch.operationName,
     });
-    const headers = this.headersFor(context);
+    const headers = this.headersFor(context, body);
 
     const stopTimer = metrics.subgraphFetchDuration.startTimer({ subgraph: name });
     let reply: SubgraphReply;
@@ -167,8 +176,11 @@ export class SubgraphClient implements GraphQLDataSource<RouterContext> {
     return response;
   }
 
-  /** Identity headers are signed once per request, not once per fetch. */
-  private headersFor(context: RouterContext | undefined): Record<string, string> {
+  /**
+   * The identity is encoded once per request; the signature is per fetch, over this subgraph's
+   * name and this body (an HMAC and a SHA-256 of a few KB: microseconds).
+   */
+  private headersFor(context: RouterContext | undefined, body: string): Record<string, string> {
     const base: Record<string, string> = {
       'content-type': 'application/json',
       accept: 'application/json',
@@ -176,8 +188,13 @@ export class SubgraphClient implements GraphQLDataSource<RouterContext> {
     };
     if (!context?.identity) return base;
     const state = context.fetchState;
-    const signed = state?.signed ?? signIdentity(context.identity, this.options.signingSecret);
-    if (state && !state.signed) state.signed = signed;
+    const encoded = state?.encodedIdentity ?? encodeIdentity(context.identity);
+    if (state && !state.encodedIdentity) state.encodedIdentity = encoded;
+    const signed = signEncodedIdentity(encoded, this.options.signingSecret, {
+      subgraph: this.options.name,
+      body,
+      search: this.search,
+    });
     return { ...base, ...signed, [REQUEST_ID_HEADER]: context.requestId };
   }
 

@@ -7,6 +7,12 @@ import { loadToolConfig } from '../platform/config/load.js';
 import { connectCassandra } from '../platform/cassandra/client.js';
 import { migrate, MigrationError, readMigrations } from '../platform/cassandra/migrations.js';
 import { runMain, StartupError } from '../platform/startup.js';
+import { backfillUniqueClaims } from './backfill-unique-claims.js';
+
+/** Data steps that go with a schema migration: run once, right after it is applied. */
+const DATA_STEPS: Readonly<Record<string, typeof backfillUniqueClaims>> = {
+  '006_unique_per_organization': backfillUniqueClaims,
+};
 
 runMain(async () => {
   const config = loadToolConfig();
@@ -22,6 +28,12 @@ runMain(async () => {
       `[migrate] keyspace ${config.cassandra.keyspace}: applied ${report.applied.length} (${report.applied.join(', ') || 'none'}), ` +
         `${report.alreadyApplied.length} already applied`,
     );
+    for (const name of report.applied) {
+      const step = DATA_STEPS[name.replace(/\.cql$/, '')];
+      if (!step) continue;
+      const copied = await step(client, config.cassandra.keyspace);
+      console.log(`[migrate] ${name} data step: ${JSON.stringify(copied)}`);
+    }
   } catch (error) {
     if (error instanceof MigrationError) throw new StartupError(error.message);
     throw error;

@@ -2,8 +2,12 @@
  * `npm run token:mint -- [admin|operator|viewer|other-org-admin] [--expires 8h]`: prints an
  * HS256 development JWT for one of the seeded users (with one of their seeded sessions), for
  * the IDE's Authorization header or curl. Refuses in production.
+ *
+ * It signs with the router's JWT key only (JWT_SECRET, or its development value when unset) —
+ * never with the identity or cursor secret — and a production router refuses what it mints:
+ * production verifies JWTs through a JWKS alone (test/security/production-secrets.test.ts).
  */
-import { loadRouterConfig } from '../platform/config/load.js';
+import { loadRouterConfig, loadToolConfig } from '../platform/config/load.js';
 import { runMain, StartupError } from '../platform/startup.js';
 import { mintDevelopmentToken } from '../router/auth/jwt.js';
 import { DEMO_USERS, seedIds } from './seed-ids.js';
@@ -16,10 +20,12 @@ const PERSONAS = {
 } as const;
 
 runMain(async () => {
-  // The router's configuration: the token must verify with the router's JWT settings.
-  const config = loadRouterConfig();
-  if (config.isProduction)
+  // Before the router's configuration, whose production rules would be reported instead.
+  if (loadToolConfig().isProduction)
     throw new StartupError('token:mint only mints development tokens (FLEETGRAPH_ENV=production)');
+  // The router's configuration: the token must verify with the router's JWT settings (its
+  // `hs256` mode exists outside production only).
+  const config = loadRouterConfig();
   if (config.jwt.mode !== 'hs256')
     throw new StartupError(
       'token:mint mints HS256 tokens; JWT_JWKS_URL is set (JWT_SECRET is unused)',

@@ -82,7 +82,9 @@ runMain(async () => {
     'INSERT INTO {ks}.users_by_organization (organization_id, bucket, user_id) VALUES (?, ?, ?)',
     2,
   );
-  const emailRows = table('INSERT INTO {ks}.users_by_email (email, user_id) VALUES (?, ?)');
+  const emailRows = table(
+    'INSERT INTO {ks}.users_by_organization_email (organization_id, email, user_id) VALUES (?, ?, ?)',
+  );
   const fleetRows = table(
     'INSERT INTO {ks}.fleets_by_id (fleet_id, organization_id, name, site, timezone, created_at) VALUES (?, ?, ?, ?, ?, ?)',
   );
@@ -103,7 +105,9 @@ runMain(async () => {
     'INSERT INTO {ks}.robots_by_fleet_status (fleet_id, status, bucket, robot_id) VALUES (?, ?, ?, ?)',
     3,
   );
-  const serialRows = table('INSERT INTO {ks}.robots_by_serial (serial, robot_id) VALUES (?, ?)');
+  const serialRows = table(
+    'INSERT INTO {ks}.robots_by_organization_serial (organization_id, serial, robot_id) VALUES (?, ?, ?)',
+  );
   const operatorRows = table(
     'INSERT INTO {ks}.robots_by_operator (operator_id, robot_id) VALUES (?, ?)',
     1,
@@ -160,7 +164,7 @@ runMain(async () => {
         createdAt,
       ]);
       userOrgRows.push([orgId, bucketOf(userId), userId]);
-      emailRows.push([email, userId]);
+      emailRows.push([orgId, email, userId]);
       for (let s = 0; s < shape.sessionsPerUser; s++) {
         const createdAtSession = new Date(day0 - s * 3_600_000);
         const expiresAt = new Date(createdAtSession.getTime() + 7 * 86_400_000);
@@ -255,7 +259,7 @@ runMain(async () => {
         ]);
         robotFleetRows.push([fleetId, bucketOf(robotId), robotId]);
         robotStatusRows.push([fleetId, status, bucketOf(robotId), robotId]);
-        serialRows.push([serial, robotId]);
+        serialRows.push([orgId, serial, robotId]);
         operatorRows.push([operatorId, robotId]);
         // Telemetry spread over the last `telemetryDays` UTC days, newest at day0 - 1 min.
         for (let t = 0; t < shape.telemetryPerRobot; t++) {

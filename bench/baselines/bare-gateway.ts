@@ -69,7 +69,12 @@ const gateway = new ApolloGateway({
     new RemoteGraphQLDataSource<GatewayContext>({
       url: config.subgraphUrls[name] ?? url,
       willSendRequest({ request, context }) {
-        const signed = signIdentity(context.identity ?? ANONYMOUS, config.identitySigningSecret);
+        // The body RemoteGraphQLDataSource will send (query first, without `http`): the
+        // signature covers it (platform/contract/identity.ts).
+        const signed = signIdentity(context.identity ?? ANONYMOUS, config.identitySigningSecret, {
+          subgraph: name,
+          body: JSON.stringify({ query: request.query, ...request, http: undefined }),
+        });
         for (const [header, value] of Object.entries(signed))
           request.http?.headers.set(header, value);
       },

@@ -3,8 +3,10 @@
  * rotation, one per request, and the partner API keys of the partner scenario.
  *
  * @remarks
- * Tokens are minted with the router's own mintDevelopmentToken and the development JWT secret:
- * distinct `sub` (fresh uuids), one organization, the same roles, and no `sid` — so the router
+ * Tokens are minted by the run's identity provider (ES256, served as a JWKS: the production
+ * routers accept nothing else), or for a development router by mintDevelopmentToken with its
+ * JWT secret: distinct `sub` (fresh uuids), one organization, the
+ * same roles, and no `sid` — so the router
  * verifies each signature (the real per-request cost) without a session-revocation check.
  * The pool is larger than a run's request count at the rates seen here, so a response cached
  * for one caller (PRIVATE scope) is not served to "another" request of the same caller within
@@ -25,16 +27,26 @@ export interface TokenPool {
 
 export const BENCH_ROLES = ['admin', 'operator', 'viewer'] as const;
 
+/** Signs one token: an identity provider's `mint` (test/support/jwksIssuer.ts). */
+export type TokenMinter = (
+  claims: { userId: string; organizationId: string; roles: string[] },
+  expiresIn: string,
+) => Promise<string>;
+
+/** `signer`: the issuer's minter, or a development JWT secret (HS256, development routers). */
 export async function mintTokenPool(
-  secret: string,
+  signer: string | TokenMinter,
   organizationId: string,
   size: number,
 ): Promise<TokenPool> {
+  const mint: TokenMinter =
+    typeof signer === 'string'
+      ? (claims, expiresIn) => mintDevelopmentToken(signer, claims, expiresIn)
+      : signer;
   const tokens: string[] = [];
   for (let i = 0; i < size; i++) {
     tokens.push(
-      await mintDevelopmentToken(
-        secret,
+      await mint(
         { userId: randomUUID(), organizationId, roles: [...BENCH_ROLES] },
         // Long enough for the slowest full run; expiry is checked on every request.
         '3h',

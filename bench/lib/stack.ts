@@ -4,16 +4,21 @@
  * @remarks
  * Ports 5000–5026 on 127.0.0.1, clear of the development servers (4000–4003). Every process
  * runs with FLEETGRAPH_ENV=production (no IDE, introspection off, field suggestions blocked:
- * the configuration being measured is the one deployed) and the development secrets set
- * explicitly (production requires them to be set; the values are config.ts's defaults, so the
- * tokens minted with the development secret verify). Data lives in its own keyspace
+ * the configuration being measured is the one deployed), so with what production requires:
+ * identity and cursor secrets of this run (random, distinct), and JWTs verified through a
+ * JWKS — the run's own identity provider on 127.0.0.1 ({@link benchIssuer}), which mints the
+ * benchmark's tokens (ES256, with issuer and audience). Data lives in its own keyspace
  * (BENCH_KEYSPACE, default fleetgraph_bench): the large seed rewrites organization 0's demo fleets
  * (more robots, other statuses) that the test suite counts, so it never goes into the
  * development keyspace; Redis keys get their own prefix (fgbench:) for the same reason.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadRouterConfig } from '../../platform/config/load.js';
+import {
+  randomProductionSecrets,
+  startJwksIssuer,
+  type JwksIssuer,
+} from '../../test/support/jwksIssuer.js';
 import { REPO_ROOT, type ServiceSpec } from './processes.js';
 import type { TargetId } from './results.js';
 
@@ -29,6 +34,8 @@ export const PORTS = {
     router: 5020,
     routerCache: 5025,
     bareGateway: 5026,
+    /** The real sessions subgraph: our routers check token revocation with it. */
+    sessions: 5027,
   },
 } as const;
 
@@ -37,12 +44,26 @@ export const PARTNER_RATE_CLASS = 'partner-bench';
 const UNLIMITED = 1_000_000_000;
 export const BENCH_RATE_LIMITS = `user=${UNLIMITED},anonymous=${UNLIMITED},partner-standard=${UNLIMITED},${PARTNER_RATE_CLASS}=${UNLIMITED}`;
 
-/** The configuration's development defaults, read through it rather than copied. */
-export const DEVELOPMENT_SECRETS = (() => {
-  const config = loadRouterConfig({ FLEETGRAPH_ENV: 'development' });
-  if (config.jwt.mode !== 'hs256') throw new Error('the development JWTs are HS256');
-  return { jwt: config.jwt.secret, identity: config.identitySigningSecret };
-})();
+/** The identity and cursor secrets of this run's processes. */
+const RUN_SECRETS = randomProductionSecrets();
+
+let issuer: Promise<JwksIssuer> | undefined;
+let started: JwksIssuer | undefined;
+/** The run's identity provider (a JWKS on 127.0.0.1), started on first use. */
+export async function benchIssuer(): Promise<JwksIssuer> {
+  issuer ??= startJwksIssuer({
+    issuer: 'https://identity.bench.fleetgraph.test/',
+    audience: 'fleetgraph-bench',
+  });
+  started = await issuer;
+  return started;
+}
+
+/** JWT_JWKS_URL, JWT_ISSUER, JWT_AUDIENCE of a router: benchIssuer() must have run. */
+function jwtEnv(): Readonly<Record<string, string>> {
+  if (!started) throw new Error('start benchIssuer() before a router');
+  return started.env;
+}
 
 /** The router's V8 flags (router/v8-flags; why, in router/index.ts). */
 export const ROUTER_NODE_FLAGS: readonly string[] = process.env.BENCH_ROUTER_NODE_FLAGS
@@ -57,8 +78,7 @@ export const ROUTER_NODE_FLAGS: readonly string[] = process.env.BENCH_ROUTER_NOD
 export function commonEnv(keyspace: string): Record<string, string> {
   return {
     FLEETGRAPH_ENV: 'production',
-    JWT_SECRET: DEVELOPMENT_SECRETS.jwt,
-    IDENTITY_SIGNING_SECRET: DEVELOPMENT_SECRETS.identity,
+    ...RUN_SECRETS,
     CASSANDRA_KEYSPACE: keyspace,
     REDIS_KEY_PREFIX: 'fgbench:',
     LOG_LEVEL: 'warn',
@@ -115,7 +135,10 @@ export function routerSpec(options: {
     port: options.port,
     env: {
       ...commonEnv(options.keyspace),
+      ...jwtEnv(),
       ROUTER_PORT: String(options.port),
+      // Each router its own operations port (the default, 4090, is the development router's).
+      ROUTER_OPS_PORT: String(options.port + 1000),
       SUBGRAPH_URLS: options.subgraphUrls,
       RESPONSE_CACHE: String(options.responseCache),
       RATE_LIMITS: BENCH_RATE_LIMITS,
@@ -140,6 +163,7 @@ export function bareGatewaySpec(options: {
     port: options.port,
     env: {
       ...commonEnv(options.keyspace),
+      ...jwtEnv(),
       BENCH_PORT: String(options.port),
       SUBGRAPH_URLS: options.subgraphUrls,
       BENCH_PARTNER_IDENTITIES: JSON.stringify(options.partnerIdentities ?? {}),

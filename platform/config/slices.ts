@@ -6,13 +6,15 @@
  * @remarks
  * Each process receives only its slice: the router does not see subgraph ports, a subgraph does
  * not see JWT, rate-limit or Redis settings. Modes are unions rather than booleans with optional
- * fields: JWTs are verified by a shared secret (`hs256`) *or* by a JWKS endpoint (`jwks`); the
- * response cache is `{ enabled: false }` *or* `{ enabled: true, minUses }`.
+ * fields: JWTs are verified by a shared secret (`hs256`, never in production) *or* by a JWKS
+ * endpoint (`jwks`); the response cache is `{ enabled: false }` *or* `{ enabled: true, minUses }`.
  */
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import { refuseSymmetricJwts, requireDistinct, secretOf } from './secrets.js';
 import {
   cassandraVariables,
+  cursorVariables,
   identityVariables,
   jwtVariables,
   pairs,
@@ -22,12 +24,6 @@ import {
   subgraphPortVariables,
   type SubgraphName,
 } from './variables.js';
-
-/**
- * The published development secret: accepted outside production only (the production check
- * below refuses to start without real secrets).
- */
-const DEV_SECRET = 'fleetgraph-development-secret-do-not-use-in-production';
 
 type Context = z.core.$RefinementCtx;
 const fail = (ctx: Context, variable: string, message: string): never => {
@@ -126,30 +122,18 @@ function redisSettings(env: Parsed<typeof redisVariables>, ctx: Context) {
   };
 }
 
-/** Outside production a missing secret is the development one; in production it is refused. */
-function secretOf(
-  value: string | undefined,
-  variable: string,
-  isProduction: boolean,
-  ctx: Context,
-) {
-  if (value) return value;
-  if (isProduction) return fail(ctx, variable, 'is required in production');
-  return DEV_SECRET;
-}
-
 function jwtSettings(env: Parsed<typeof jwtVariables>, isProduction: boolean, ctx: Context) {
+  if (isProduction) refuseSymmetricJwts(env, ctx);
   const claims = {
     ...(env.JWT_ISSUER ? { issuer: env.JWT_ISSUER } : {}),
     ...(env.JWT_AUDIENCE ? { audience: env.JWT_AUDIENCE } : {}),
     clockToleranceSeconds: env.JWT_CLOCK_TOLERANCE_SECONDS,
   };
-  // Production requires JWT_SECRET even with a JWKS: development tokens (npm run token:mint)
-  // and the bench sign with it, and a production start without it is a misconfiguration.
-  const secret = secretOf(env.JWT_SECRET, 'JWT_SECRET', isProduction, ctx);
-  return env.JWT_JWKS_URL
-    ? { mode: 'jwks' as const, url: env.JWT_JWKS_URL, ...claims }
-    : { mode: 'hs256' as const, secret, ...claims };
+  if (env.JWT_JWKS_URL) return { mode: 'jwks' as const, url: env.JWT_JWKS_URL, ...claims };
+  // Valid outside production only (production without a JWKS was refused above): JWT_SECRET,
+  // or its development value.
+  const secret = secretOf('JWT_SECRET', env.JWT_SECRET, false, ctx);
+  return { mode: 'hs256' as const, secret, ...claims };
 }
 
 function routerSettings(env: Parsed<typeof routerVariables>) {
@@ -187,6 +171,20 @@ function routerSettings(env: Parsed<typeof routerVariables>) {
   };
 }
 
+/**
+ * The operations listener (router/http/opsServer.ts), never public: /metrics, and cache purges
+ * of any form for whoever presents OPERATOR_TOKEN (a secret like the signing keys: required,
+ * unpublished and distinct in production; secrets.ts).
+ */
+function opsSettings(env: Parsed<typeof routerVariables>, isProduction: boolean, ctx: Context) {
+  return {
+    port: env.ROUTER_OPS_PORT,
+    host: env.ROUTER_OPS_HOST,
+    operatorToken: secretOf('OPERATOR_TOKEN', env.OPERATOR_TOKEN, isProduction, ctx),
+    invalidationsPerMinute: env.CACHE_INVALIDATION_RATE_LIMIT,
+  };
+}
+
 /** The router: callers' authentication, limits, cache, subgraph fetches; Cassandra for API keys. */
 export const routerConfigSchema = z
   .object({
@@ -199,14 +197,17 @@ export const routerConfigSchema = z
   })
   .transform((env, ctx) => {
     const process = processSettings(env);
+    const { IDENTITY_SIGNING_SECRET, JWT_SECRET, OPERATOR_TOKEN } = env;
+    requireDistinct({ IDENTITY_SIGNING_SECRET, JWT_SECRET, OPERATOR_TOKEN }, ctx);
     return {
       ...process,
       ...routerSettings(env),
+      ops: opsSettings(env, process.isProduction, ctx),
       cassandra: cassandraSettings(env, ctx),
       redis: redisSettings(env, ctx),
       identitySigningSecret: secretOf(
-        env.IDENTITY_SIGNING_SECRET,
         'IDENTITY_SIGNING_SECRET',
+        IDENTITY_SIGNING_SECRET,
         process.isProduction,
         ctx,
       ),
@@ -216,7 +217,10 @@ export const routerConfigSchema = z
 export type RouterConfig = z.output<typeof routerConfigSchema>;
 export type JwtSettings = RouterConfig['jwt'];
 
-/** One subgraph: its port, Cassandra, and the secret that proves the router sent a request. */
+/**
+ * One subgraph: its port, Cassandra, the secret that proves the router sent a request, and the
+ * one that signs its pagination cursors.
+ */
 export function subgraphConfigSchema(name: SubgraphName) {
   const [portVariable] = Object.keys(subgraphPortVariables[name]) as [string];
   return z
@@ -224,18 +228,27 @@ export function subgraphConfigSchema(name: SubgraphName) {
       ...processVariables,
       ...cassandraVariables,
       ...identityVariables,
+      ...cursorVariables,
       ...subgraphPortVariables[name],
     })
     .transform((env, ctx) => {
       const process = processSettings(env);
+      const { IDENTITY_SIGNING_SECRET, CURSOR_SIGNING_SECRET } = env;
+      requireDistinct({ IDENTITY_SIGNING_SECRET, CURSOR_SIGNING_SECRET }, ctx);
       return {
         ...process,
         name,
         port: (env as unknown as Record<string, number>)[portVariable] as number,
         cassandra: cassandraSettings(env, ctx),
         identitySigningSecret: secretOf(
-          env.IDENTITY_SIGNING_SECRET,
           'IDENTITY_SIGNING_SECRET',
+          IDENTITY_SIGNING_SECRET,
+          process.isProduction,
+          ctx,
+        ),
+        cursorSigningSecret: secretOf(
+          'CURSOR_SIGNING_SECRET',
+          CURSOR_SIGNING_SECRET,
           process.isProduction,
           ctx,
         ),

@@ -6,7 +6,8 @@
  *
  * @remarks
  * Defaults are the single-node development/test stack that `infra/up.sh` starts. Production
- * (`FLEETGRAPH_ENV=production`) has no defaults for secrets and must name its cluster: the same
+ * (`FLEETGRAPH_ENV=production`) has no defaults for secrets (and refuses the published ones,
+ * secrets.ts), verifies JWTs only through a JWKS, and must name its cluster: the same
  * variables point at a multi-node Cassandra (contact points, local data center, consistency,
  * credentials, TLS) and a real Redis (URL with `rediss://` for TLS, or cluster nodes).
  */
@@ -143,18 +144,28 @@ export const redisVariables = {
   REDIS_COMMAND_TIMEOUT_MS: int(5, 10_000, 100),
 };
 
-/** The router and every subgraph: the HMAC secret of forwarded identities (and cursors). */
+/**
+ * The router and every subgraph: the HMAC secret of forwarded identities. Each secret has one
+ * purpose and its own development value; production's rules are in secrets.ts.
+ */
 export const identityVariables = {
   IDENTITY_SIGNING_SECRET: secret.optional(),
 };
 
+/** Every subgraph: the HMAC secret of the pagination cursors it hands to clients. */
+export const cursorVariables = {
+  CURSOR_SIGNING_SECRET: secret.optional(),
+};
+
 /** The router only: authentication of callers. */
 export const jwtVariables = {
-  /** HS256 secret for development JWTs (production uses JWT_JWKS_URL). */
+  /** HS256 secret for development JWTs; production refuses it (and HS256) and needs a JWKS. */
   JWT_SECRET: secret.optional(),
-  /** JWKS endpoint for production JWTs (RS256/ES256/EdDSA); when set, JWT_SECRET is not used. */
+  /** JWKS endpoint of the identity provider (RS256/ES256/EdDSA); required in production. */
   JWT_JWKS_URL: z.url({ error: 'must be a URL' }).optional(),
+  /** Required in production. */
   JWT_ISSUER: z.string().optional(),
+  /** Required in production. */
   JWT_AUDIENCE: z.string().optional(),
   JWT_CLOCK_TOLERANCE_SECONDS: int(0, 300, 30),
 };
@@ -201,19 +212,38 @@ export const routerVariables = {
   SUBGRAPH_RETRIES: int(0, 5, 2),
   /** Seconds a "session not revoked" answer is trusted (cached in Redis). */
   SESSION_CHECK_CACHE_SECONDS: int(0, 300, 5),
-  /** Requests per minute by class: `user=600,partner-standard=300,partner-premium=3000`. */
+  /**
+   * Requests per minute by class: `user=600,partner-standard=300,partner-premium=3000`. The
+   * class `auth-failure` is failed authentications per client address (default 30).
+   */
   RATE_LIMITS: z
     .string()
     .regex(
       /^[\w-]+=\d+(,[\w-]+=\d+)*$/,
       'must be class=requestsPerMinute pairs separated by commas',
     )
-    .default('user=1200,anonymous=300,partner-standard=600,partner-premium=6000,partner-trial=60'),
+    .default(
+      'user=1200,anonymous=300,partner-standard=600,partner-premium=6000,partner-trial=60,auth-failure=30',
+    ),
   MAX_QUERY_DEPTH: int(1, 100, 12),
   MAX_QUERY_ALIASES: int(0, 1000, 20),
   MAX_QUERY_TOKENS: int(10, 100_000, 3000),
   MAX_QUERY_DIRECTIVES: int(0, 1000, 20),
   MAX_QUERY_COST: int(1, 10_000_000, 20_000),
+  /**
+   * The operations listener (router/http/opsServer.ts): /metrics and the operator form of
+   * POST /cache/invalidate. Never expose it publicly: bind it to loopback or a private
+   * network that only operators and the metrics scraper reach.
+   */
+  ROUTER_OPS_PORT: port.default(4090),
+  ROUTER_OPS_HOST: z.string().default('127.0.0.1'),
+  /**
+   * The bearer token of operator cache purges on the operations listener (any form, any
+   * tenant). Required in production. Not the JWT `operator` role, which is a fleet role.
+   */
+  OPERATOR_TOKEN: secret.optional(),
+  /** Public POST /cache/invalidate requests per minute per caller (org admins). */
+  CACHE_INVALIDATION_RATE_LIMIT: int(1, 10_000, 30),
 };
 
 /** Each subgraph its own port; a subgraph reads only its own. */
@@ -230,6 +260,7 @@ export const ALL_VARIABLES: readonly string[] = Object.keys({
   ...cassandraVariables,
   ...redisVariables,
   ...identityVariables,
+  ...cursorVariables,
   ...jwtVariables,
   ...routerVariables,
   ...subgraphPortVariables.users,

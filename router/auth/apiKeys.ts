@@ -6,14 +6,32 @@
  * expiry, and can be revoked or rotated (rotation = new key + old one revoked with
  * `replaced_by`). Lookups are cached in-process for a few seconds: a revocation takes effect
  * within {@link KEY_CACHE_MS}.
+ *
+ * A presented key costs a Cassandra read only when it could be one we issued: {@link
+ * KEY_PATTERN} is exactly the shape {@link ApiKeyStore.create} makes (16 hex digits, then the
+ * base64url of 32 random bytes), so a malformed one is refused without a read. An id that has no
+ * row is remembered for {@link UNKNOWN_KEY_CACHE_MS} in a cache of its own (so a flood of them
+ * cannot evict the keys in use); random ids are held back by the per-address limit on failed
+ * authentication (failureLimit.ts), which is checked before any lookup.
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { LRUCache } from 'lru-cache';
 import type { CassandraClient } from '../../platform/cassandra/client.js';
 import { WRITE_PROFILE } from '../../platform/cassandra/client.js';
 import type { Identity } from '../../platform/contract/identity.js';
 
 export const KEY_CACHE_MS = 3000;
-export const KEY_PATTERN = /^fgk_([a-z0-9]{16})_([A-Za-z0-9_-]{43})$/;
+/**
+ * How long an id without a row is remembered. Ids are random (8 bytes) and nobody presents one
+ * before it is created, so a longer wait costs nothing; a minute bounds the wait of a key
+ * created with the very id somebody guessed just before.
+ */
+export const UNKNOWN_KEY_CACHE_MS = 60_000;
+/**
+ * `fgk_<keyId>_<secret>` as created: the id is 8 random bytes in hex; the secret 32 random
+ * bytes in unpadded base64url, 43 characters whose last carries only 4 bits (16 letters).
+ */
+export const KEY_PATTERN = /^fgk_([0-9a-f]{16})_([A-Za-z0-9_-]{42}[AEIMQUYcgkosw048])$/;
 
 export type PartnerIdentity = Extract<Identity, { kind: 'partner' }>;
 
@@ -38,6 +56,7 @@ const sha256 = (text: string) => createHash('sha256').update(text).digest('hex')
 
 export class ApiKeyStore {
   private readonly cache = new Map<string, { row: KeyRow | null; at: number }>();
+  private readonly unknown = new LRUCache<string, true>({ max: 50_000, ttl: UNKNOWN_KEY_CACHE_MS });
 
   constructor(private readonly cassandra: CassandraClient) {}
 
@@ -65,6 +84,7 @@ export class ApiKeyStore {
   }
 
   private async lookup(keyId: string): Promise<KeyRow | null> {
+    if (this.unknown.has(keyId)) return null;
     const cached = this.cache.get(keyId);
     if (cached && Date.now() - cached.at < KEY_CACHE_MS) return cached.row;
     const result = await this.cassandra.execute(
@@ -84,6 +104,10 @@ export class ApiKeyStore {
           requireTrustedDocuments: r['require_trusted_documents'] === true,
         }
       : null;
+    if (!row) {
+      this.unknown.set(keyId, true);
+      return null;
+    }
     if (this.cache.size > 10_000) this.cache.clear();
     this.cache.set(keyId, { row, at: Date.now() });
     return row;
@@ -100,6 +124,7 @@ export class ApiKeyStore {
   }): Promise<{ keyId: string; token: string }> {
     const keyId = randomBytes(8).toString('hex');
     const secret = randomBytes(32).toString('base64url');
+    this.unknown.delete(keyId);
     await this.cassandra.batch(
       [
         {

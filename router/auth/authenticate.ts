@@ -2,14 +2,19 @@
  * Where identity is checked: turns a request's credentials into the Identity that is signed
  * and forwarded to subgraphs.
  *
- * - `Authorization: Bearer <jwt>`: a user; its session (claim `sid`) must not be revoked.
+ * - `Authorization: Bearer <jwt>`: a user; its session (claim `sid`) must not be revoked, and a
+ *   token without a session (e.g. from an external identity provider) must have been issued
+ *   (`iat`) after the user's last "sign out everywhere" (sessionRevocation.ts).
  * - `X-Api-Key: fgk_…` (or `Authorization: ApiKey fgk_…`): a partner key.
  * - nothing: the anonymous identity, if ROUTER_ALLOW_ANONYMOUS.
  * Any presented credential that fails is UNAUTHENTICATED — never silently downgraded to anonymous.
+ * Failures are counted per client address (failureLimit.ts): past the limit, credentials from
+ * that address are refused with `retryAfterSeconds` (429) before any of the checks above.
  */
 import { ANONYMOUS, type Identity } from '../../platform/contract/identity.js';
 import type { ApiKeyStore } from './apiKeys.js';
-import type { JwtVerifier } from './jwt.js';
+import type { AuthFailureLimiter } from './failureLimit.js';
+import type { JwtVerifier, UserIdentity } from './jwt.js';
 import type { SessionRevocationCheck } from './sessionRevocation.js';
 
 export type Authentication =
@@ -20,7 +25,18 @@ export type Authentication =
       readonly rateClass: string;
       readonly requireTrustedDocuments: boolean;
     }
-  | { readonly ok: false; readonly message: string };
+  | {
+      readonly ok: false;
+      readonly message: string;
+      /** Set when the address is over its failed-authentication limit: answer 429. */
+      readonly retryAfterSeconds?: number;
+      /** The failure is ours (a check could not be made), not the caller's: not counted. */
+      readonly retryable?: true;
+    };
+
+function ourFailure(message: string): Authentication {
+  return { ok: false, message, retryable: true };
+}
 
 export class Authenticator {
   constructor(
@@ -29,10 +45,30 @@ export class Authenticator {
       readonly apiKeys: ApiKeyStore;
       readonly sessions: SessionRevocationCheck;
       readonly allowAnonymous: boolean;
+      readonly failures?: AuthFailureLimiter;
     },
   ) {}
 
   async authenticate(
+    headers: { get(name: string): string | undefined },
+    clientAddress: string,
+  ): Promise<Authentication> {
+    const { failures } = this.deps;
+    const presented = Boolean(headers.get('authorization') || headers.get('x-api-key'));
+    if (!presented || !failures) return this.check(headers, clientAddress);
+    const retryAfterSeconds = failures.retryAfterSeconds(clientAddress);
+    if (retryAfterSeconds > 0)
+      return {
+        ok: false,
+        message: `Too many failed authentication attempts from this address; retry after ${retryAfterSeconds}s`,
+        retryAfterSeconds,
+      };
+    const result = await this.check(headers, clientAddress);
+    if (!result.ok && !result.retryable) failures.recordFailure(clientAddress);
+    return result;
+  }
+
+  private async check(
     headers: { get(name: string): string | undefined },
     clientAddress: string,
   ): Promise<Authentication> {
@@ -64,16 +100,8 @@ export class Authenticator {
       } catch (error) {
         return { ok: false, message: (error as Error).message };
       }
-      if (identity.sessionId) {
-        const state = await this.deps.sessions.state(identity.sessionId);
-        if (state === 'unavailable')
-          return { ok: false, message: 'The session could not be checked; try again' };
-        if (state !== 'active')
-          return {
-            ok: false,
-            message: `The session has been ${state === 'unknown' ? 'ended' : state}`,
-          };
-      }
+      const refused = await this.revoked(identity, bearer[1]!);
+      if (refused) return refused;
       return {
         ok: true,
         identity,
@@ -90,5 +118,51 @@ export class Authenticator {
       rateClass: 'anonymous',
       requireTrustedDocuments: false,
     };
+  }
+
+  /** Why a verified token may no longer be used, or undefined when it may. */
+  private async revoked(
+    identity: UserIdentity,
+    token: string,
+  ): Promise<Authentication | undefined> {
+    const { sessions } = this.deps;
+    if (identity.sessionId) {
+      const state = await sessions.state(identity.sessionId);
+      if (state === 'unavailable') return ourFailure('The session could not be checked; try again');
+      if (state === 'active') return undefined;
+      return {
+        ok: false,
+        message: `The session has been ${state === 'unknown' ? 'ended' : state}`,
+      };
+    }
+    // No session to revoke: the user's "tokens issued before" mark decides, by the token's iat.
+    const issuedAt = issuedAtOf(token);
+    if (issuedAt === undefined)
+      return {
+        ok: false,
+        message: 'A token without a session (sid) must carry its issue time (iat)',
+      };
+    const state = await sessions.tokenState(identity.userId, identity.organizationId, issuedAt);
+    if (state === 'unavailable') return ourFailure('The token could not be checked; try again');
+    return state === 'active'
+      ? undefined
+      : { ok: false, message: "The token has been revoked (the user's sessions were ended)" };
+  }
+}
+
+/**
+ * The `iat` claim (seconds) of a token whose signature was verified, or undefined. Read here
+ * rather than by the verifier: only tokens without a session need it.
+ */
+function issuedAtOf(token: string): number | undefined {
+  try {
+    const payload = JSON.parse(
+      Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8'),
+    ) as { iat?: unknown };
+    return typeof payload.iat === 'number' && Number.isFinite(payload.iat)
+      ? payload.iat
+      : undefined;
+  } catch {
+    return undefined;
   }
 }

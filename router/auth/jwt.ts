@@ -1,6 +1,8 @@
 /**
- * JWT verification: HS256 with JWT_SECRET, or a JWKS URL (JWT_JWKS_URL) in production; issuer
- * and audience checked when configured; clock skew tolerated per JWT_CLOCK_TOLERANCE_SECONDS.
+ * JWT verification: HS256 with JWT_SECRET outside production, or a JWKS URL (JWT_JWKS_URL),
+ * which production requires (platform/config refuses HS256 there, and requires the issuer and
+ * audience); issuer and audience checked, and required in the token, whenever configured;
+ * clock skew tolerated per JWT_CLOCK_TOLERANCE_SECONDS.
  *
  * Two libraries, one per kind of key (decision):
  * - **HS256 — fast-jwt**, synchronous HMAC through node:crypto. jose (v6) verifies only through
@@ -30,6 +32,12 @@ const claimsSchema = z.object({
 
 export type UserIdentity = Extract<Identity, { kind: 'user' }>;
 
+/**
+ * What a JWKS may sign with: asymmetric algorithms only, so a token signed with a symmetric
+ * key (HS256 with any secret, or the JWKS's public key used as an HMAC key) never verifies.
+ */
+export const JWKS_ALGORITHMS = ['RS256', 'PS256', 'ES256', 'EdDSA'];
+
 export class JwtVerifier {
   /** Resolves the verified payload, or rejects with jose's or fast-jwt's error. */
   private readonly verifySignatureAndClaims: (token: string) => Promise<unknown>;
@@ -49,11 +57,16 @@ export class JwtVerifier {
       this.verifySignatureAndClaims = async (token) =>
         (
           await jwtVerify(token, keySet, {
-            algorithms: ['RS256', 'ES256', 'EdDSA'],
+            algorithms: JWKS_ALGORITHMS,
             clockTolerance: clockToleranceSeconds,
             ...(issuer ? { issuer } : {}),
             ...(audience ? { audience } : {}),
-            requiredClaims: ['exp', 'sub'],
+            requiredClaims: [
+              'exp',
+              'sub',
+              ...(issuer ? ['iss'] : []),
+              ...(audience ? ['aud'] : []),
+            ],
           })
         ).payload;
     } else {

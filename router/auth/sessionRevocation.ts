@@ -1,11 +1,19 @@
 /**
  * "Has this JWT's session been revoked?" — asked of the sessions subgraph
- * (`Query.sessionValidity`, one Cassandra partition read) and cached in Redis.
+ * (`Query.sessionValidity`, one Cassandra partition read) and cached in Redis. Tokens without a
+ * session are checked against the user's "signed out everywhere" mark instead (tokenCutoffs.ts).
  *
  * @remarks
  * An active answer is cached for SESSION_CHECK_CACHE_SECONDS (default 5 s) in Redis and for
- * at most 1 s in process: together they bound how long a revoked session keeps working. A revoked or expired answer is final and cached for an
- * hour. Redis is only a cache: when it is slow or down the subgraph is asked directly.
+ * at most 1 s in process: together they bound how long a revoked session keeps working, and
+ * a revocation through any router shortens that to the time its purge takes to be heard
+ * ({@link SessionRevocationCheck.invalidate}). A revoked or expired answer is final and cached
+ * for an hour. An "unknown" one is not final — the session may be created right after it was
+ * asked about (a sign-in's token used before its startSession landed, a read that missed a
+ * fresh write) — so it is kept only {@link UNKNOWN_TTL_SECONDS}: long enough to absorb a
+ * client retrying with a dead session, short enough that a new session is usable almost at
+ * once (before, an hour). Redis is only a cache: when it is slow or down the subgraph is asked
+ * directly.
  *
  * When the sessions subgraph itself cannot answer (down, or no complete answer within
  * SUBGRAPH_TIMEOUT_MS): a session this router saw active within the last
@@ -23,9 +31,9 @@
  * which could still answer "active" for a session whose revocation the master already holds.
  */
 import { LRUCache } from 'lru-cache';
-import { request } from 'undici';
-import { signIdentity } from '../../platform/contract/identity.js';
 import type { RedisClient } from '../../platform/redis/client.js';
+import { askSessions, type SessionsSubgraph } from './sessionsQuery.js';
+import { TokenCutoffs, type TokenState } from './tokenCutoffs.js';
 
 export type SessionState = 'active' | 'revoked' | 'expired' | 'unknown' | 'unavailable';
 
@@ -33,6 +41,10 @@ const QUERY = 'query SessionValidity($id: ID!) { sessionValidity(id: $id) { acti
 
 /** An active answer is also kept in process this long, saving a Redis round trip per request. */
 const LOCAL_ACTIVE_MS = 1000;
+/** How long a final answer (revoked, expired) is kept, in Redis and in process. */
+const FINAL_TTL_SECONDS = 3600;
+/** How long an "unknown session" answer is kept, in Redis and in process (not final). */
+export const UNKNOWN_TTL_SECONDS = 2;
 /** How long a session last seen active is still accepted while the sessions subgraph is down. */
 export const STALE_IF_UNAVAILABLE_MS = 5 * 60_000;
 
@@ -44,6 +56,9 @@ export class SessionRevocationCheck {
     ttl: STALE_IF_UNAVAILABLE_MS,
   });
 
+  private readonly cutoffs: TokenCutoffs;
+  private readonly subgraph: SessionsSubgraph;
+
   constructor(
     private readonly options: {
       readonly sessionsUrl: () => string;
@@ -52,7 +67,21 @@ export class SessionRevocationCheck {
       readonly activeTtlSeconds: number;
       readonly timeoutMs: number;
     },
-  ) {}
+  ) {
+    const { sessionsUrl: url, signingSecret, timeoutMs, redis, activeTtlSeconds } = options;
+    this.subgraph = { url, signingSecret, timeoutMs };
+    this.cutoffs = new TokenCutoffs({
+      subgraph: this.subgraph,
+      redis,
+      ttlSeconds: activeTtlSeconds,
+      staleIfUnavailableMs: STALE_IF_UNAVAILABLE_MS,
+    });
+  }
+
+  /** For a token without a session: whether it was issued (`iat`, s) after the user's mark. */
+  tokenState(userId: string, organizationId: string, issuedAt: number): Promise<TokenState> {
+    return this.cutoffs.state(userId, organizationId, issuedAt);
+  }
 
   async state(sessionId: string): Promise<SessionState> {
     const local = this.local.get(sessionId);
@@ -67,53 +96,67 @@ export class SessionRevocationCheck {
     const state = await this.ask(sessionId);
     if (state === 'unavailable') return this.lastActive.has(sessionId) ? 'active' : state;
     this.remember(sessionId, state, LOCAL_ACTIVE_MS);
-    if (state !== 'active' || this.options.activeTtlSeconds > 0) {
-      const ttl = state === 'active' ? this.options.activeTtlSeconds : 3600;
-      await this.options.redis.set(key, state, 'EX', ttl).catch(() => undefined);
-    }
+    const ttl = this.ttlSecondsOf(state);
+    if (ttl > 0) await this.options.redis.set(key, state, 'EX', ttl).catch(() => undefined);
     return state;
+  }
+
+  private ttlSecondsOf(state: SessionState): number {
+    if (state === 'active') return this.options.activeTtlSeconds;
+    return state === 'unknown' ? UNKNOWN_TTL_SECONDS : FINAL_TTL_SECONDS;
   }
 
   private remember(sessionId: string, state: SessionState, activeMs: number): void {
     if (state === 'unavailable') return;
     if (state === 'active') this.lastActive.set(sessionId, true);
     else this.lastActive.delete(sessionId);
-    const ttl =
-      state === 'active' ? Math.min(activeMs, this.options.activeTtlSeconds * 1000) : 3_600_000;
+    // Only a final answer is kept longer in process than `activeMs`.
+    const final = state === 'revoked' || state === 'expired';
+    const ttl = final
+      ? FINAL_TTL_SECONDS * 1000
+      : Math.min(activeMs, this.ttlSecondsOf(state) * 1000);
     if (ttl > 0) this.local.set(sessionId, state, { ttl });
   }
 
-  /** Forgets a cached answer (after a revocation through this router). */
-  async forget(sessionId: string): Promise<void> {
+  /**
+   * Forgets a cached answer: in process, and in Redis when `shared` (by the router that made
+   * the write; the others heard it on the invalidation channel and clear only their own).
+   */
+  async forget(sessionId: string, shared = true): Promise<void> {
     this.local.delete(sessionId);
     this.lastActive.delete(sessionId);
-    await this.options.redis.del(`session-state:${sessionId}`).catch(() => undefined);
+    if (shared) await this.options.redis.del(`session-state:${sessionId}`).catch(() => undefined);
+  }
+
+  /**
+   * Told every entity tag a mutation wrote, by any router (cache/tagVersions.ts: at once for
+   * this router's own writes, `origin` 'local'; through Redis for the others', 'channel'):
+   * a written session (`Session:<id>`: started, touched, revoked) or user (`User:<id>`: e.g.
+   * revokeAllSessions, which also moves the user's token mark) is asked about afresh.
+   * 'all' (a purge of everything, or messages possibly lost) clears the in-process answers.
+   */
+  invalidate(what: readonly string[] | 'all', origin: 'local' | 'channel'): void {
+    if (what === 'all') {
+      this.local.clear();
+      this.cutoffs.clearLocal();
+      return;
+    }
+    const shared = origin === 'local';
+    for (const tag of what) {
+      if (tag.startsWith('Session:')) void this.forget(tag.slice(8), shared);
+      else if (tag.startsWith('User:')) void this.cutoffs.forget(tag.slice(5), shared);
+    }
   }
 
   private async ask(sessionId: string): Promise<SessionState> {
-    try {
-      const response = await request(this.options.sessionsUrl(), {
-        method: 'POST',
-        headers: {
-          'content-type': 'application/json',
-          ...signIdentity({ kind: 'service', service: 'router' }, this.options.signingSecret),
-        },
-        body: JSON.stringify({ query: QUERY, variables: { id: sessionId } }),
-        // A deadline on the whole answer: header and body timeouts alone let a subgraph that
-        // drips its body hold authentication for as long as it drips.
-        signal: AbortSignal.timeout(this.options.timeoutMs),
-      });
-      const body = (await response.body.json()) as {
-        data?: { sessionValidity?: { active: boolean; reason: string | null } };
-      };
-      const validity = body.data?.sessionValidity;
-      if (!validity) return 'unavailable';
-      if (validity.active) return 'active';
-      return validity.reason === 'revoked' || validity.reason === 'expired'
-        ? validity.reason
-        : 'unknown';
-    } catch {
-      return 'unavailable';
-    }
+    const data = await askSessions<{
+      sessionValidity?: { active: boolean; reason: string | null } | null;
+    }>(this.subgraph, QUERY, { id: sessionId });
+    const validity = data?.sessionValidity;
+    if (!validity) return 'unavailable';
+    if (validity.active) return 'active';
+    return validity.reason === 'revoked' || validity.reason === 'expired'
+      ? validity.reason
+      : 'unknown';
   }
 }

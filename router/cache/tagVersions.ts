@@ -53,6 +53,7 @@ export interface RecordedVersions {
 
 /** What the local layer must drop: some tags, or everything. */
 export type LocalInvalidation = readonly string[] | 'all';
+export type InvalidationListener = (what: LocalInvalidation, origin: 'local' | 'channel') => void;
 
 export class TagVersions {
   /** The newest epoch and sequence this instance has seen (messages, own purges, reads). */
@@ -66,7 +67,7 @@ export class TagVersions {
   private subscriber: RedisClient | undefined;
   private subscribed = false;
   private readonly purgeCommand: PurgeCommand;
-  private readonly listeners: ((what: LocalInvalidation) => void)[] = [];
+  private readonly listeners: InvalidationListener[] = [];
   private readonly recent = new RecentInvalidations();
   /** The policy fingerprint last seen from each subgraph ({@link policySeen}). */
   private readonly fingerprints = new Map<string, string>();
@@ -81,8 +82,11 @@ export class TagVersions {
     this.listen();
   }
 
-  /** Called with what the in-process layer must drop, the moment this instance knows it. */
-  onLocalInvalidation(listener: (what: LocalInvalidation) => void): void {
+  /**
+   * Called with what the in-process layer must drop, the moment this instance knows it, and
+   * whether it learned it from its own purge ('local') or another's message ('channel').
+   */
+  onLocalInvalidation(listener: InvalidationListener): void {
     this.listeners.push(listener);
   }
 
@@ -122,7 +126,7 @@ export class TagVersions {
   async purge(tags: Iterable<string>): Promise<boolean> {
     const list = [...new Set(tags)];
     if (list.length === 0) return true;
-    this.emit(list.includes('*') ? 'all' : list);
+    this.emit(list.includes('*') ? 'all' : list, 'local');
     try {
       await this.bump(list);
       this.metrics.cacheInvalidations.inc(list.length);
@@ -182,7 +186,7 @@ export class TagVersions {
     const tag = `policy:${subgraph}`;
     this.bump([tag], [`fp:${subgraph}`, fingerprint]).then(
       (purged) => {
-        if (purged) this.emit([tag]);
+        if (purged) this.emit([tag], 'local');
       },
       () => this.fingerprints.delete(subgraph),
     );
@@ -231,9 +235,9 @@ export class TagVersions {
       this.known = { epoch: next.epoch, seq: next.seq };
   }
 
-  private emit(what: LocalInvalidation): void {
+  private emit(what: LocalInvalidation, origin: 'local' | 'channel' = 'channel'): void {
     this.recent.record(what);
-    for (const listener of this.listeners) listener(what);
+    for (const listener of this.listeners) listener(what, origin);
   }
 
   /** A purge heard on the channel: in order, or the local layer cannot be trusted. */

@@ -14,7 +14,7 @@ import type { Logger } from '../../platform/logger.js';
 import { StartupError } from '../../platform/startup.js';
 import { refuseUnexecutableOperations } from '../../platform/unexecutableOperations.js';
 import type { RouterMetrics } from '../metrics.js';
-import { accessLogPlugin } from './accessLog.js';
+import { accessLogPlugin, type OperationLabel } from './accessLog.js';
 import type { RouterContext } from './context.js';
 import { formatRouterError } from './formatError.js';
 import { operationCostPlugin } from './operationCost.js';
@@ -36,6 +36,8 @@ export interface ApolloServerOptions {
   /** Named in the start-up error when the supergraph cannot be loaded. */
   readonly supergraphPath: string;
   readonly metrics: RouterMetrics;
+  /** The bounded operation label of request metrics (registered operations only). */
+  readonly operationLabel: OperationLabel;
   readonly logger: Logger;
 }
 
@@ -58,7 +60,7 @@ export async function startApolloServer(
     gateway: options.gateway,
     plugins: [
       ...(armor.plugins as ApolloServerPlugin<RouterContext>[]),
-      accessLogPlugin(metrics, logger),
+      accessLogPlugin(metrics, logger, options.operationLabel),
       refuseUnexecutableOperations as ApolloServerPlugin<RouterContext>,
       operationCostPlugin(limits.maxCost),
       ApolloServerPluginLandingPageDisabled() as ApolloServerPlugin<RouterContext>,

@@ -10,9 +10,9 @@ export interface RouterContext {
   readonly requestId: string;
   /** What the response cache needs to know about this request, filled during execution. */
   readonly cache: RequestCacheState;
-  /** Per-request memo of the signed identity headers and of in-flight identical fetches. */
+  /** Per-request memo of the encoded identity and of in-flight identical fetches. */
   readonly fetchState?: {
-    signed?: Record<string, string>;
+    encodedIdentity?: string;
     fetches: Map<string, Promise<SubgraphReply>>;
   };
 }

@@ -1,7 +1,8 @@
 /**
  * The router's HTTP entry: a node:http server and its routing table. GraphQL requests go
  * down the pipeline (../pipeline/handleGraphQL.ts); the rest are operations endpoints
- * (../ops/) and, outside production, the IDE.
+ * (../ops/) and, outside production, the IDE. /metrics and operator cache purges are not here
+ * but on the operations listener (opsServer.ts), which is never public.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -20,7 +21,7 @@ export interface Routes {
   readonly isProduction: boolean;
   readonly graphql: GraphQLHandler;
   readonly readiness: (res: ServerResponse) => Promise<void>;
-  readonly metrics: (res: ServerResponse) => Promise<void>;
+  /** Organization admins, one entity of their own (../ops/cacheInvalidation.ts). */
   readonly invalidateCache: (req: IncomingMessage, res: ServerResponse) => Promise<void>;
 }
 
@@ -57,7 +58,6 @@ function routeOf(routes: Routes): (req: IncomingMessage, res: ServerResponse) =>
     if (url.pathname === graphqlPath) return routes.graphql(req, res, url.search);
     if (url.pathname === '/healthz') return sendJson(res, 200, { status: 'ok' });
     if (url.pathname === '/readyz') return routes.readiness(res);
-    if (url.pathname === '/metrics') return routes.metrics(res);
     if (!isProduction && (url.pathname === '/ide' || url.pathname.startsWith('/ide/'))) {
       return serveIde(url.pathname, graphqlPath, res);
     }

@@ -3,7 +3,7 @@
  * Every failure is a BAD_USER_INPUT naming the argument.
  */
 import { badUserInput } from '../../platform/contract/errors.js';
-import { requireNonEmpty, requireUuid } from '../kit/validate.js';
+import { requireDateTime, requireNonEmpty, requireUuid } from '../kit/validate.js';
 import { isTimeUuid, type RobotStatus } from './repository/common.js';
 import type { TelemetrySampleModel } from './repository/telemetry.js';
 
@@ -52,13 +52,14 @@ export function requireSteps(argumentName: string, steps: readonly string[]): st
   return steps.map((step, i) => requireNonEmpty(`${argumentName}[${i}]`, step, 500));
 }
 
-/** `to` after `from`, at most 31 days apart; `limit` 1..10,000. */
+/** `from` and `to` in range, `to` after `from`, at most 31 days apart; `limit` 1..10,000. */
 export function requireTelemetryQuery(args: { from: Date; to: Date; limit?: number | null }): {
   from: Date;
   to: Date;
   limit: number;
 } {
-  const { from, to } = args;
+  const from = requireDateTime('from', args.from);
+  const to = requireDateTime('to', args.to);
   if (to.getTime() <= from.getTime())
     throw badUserInput('to', `must be after "from" (got ${to.toISOString()})`);
   if (to.getTime() - from.getTime() > MAX_TELEMETRY_RANGE_MS)
@@ -95,7 +96,7 @@ export function requireSamples(
   }
   return samples.map((sample, i) => {
     const name = `samples[${i}]`;
-    const at = sample.recordedAt.getTime();
+    const at = requireDateTime(`${name}.recordedAt`, sample.recordedAt).getTime();
     if (at > now + MAX_SAMPLE_SKEW_MS)
       throw badUserInput(`${name}.recordedAt`, 'must not be more than 5 minutes in the future');
     if (at < now - MAX_SAMPLE_AGE_MS)

@@ -5,7 +5,8 @@
  *
  * @remarks
  * Every GraphQL request must carry an identity signed by the router (platform/contract/
- * identity.ts); an unsigned, forged or stale one is answered 401 UNAUTHENTICATED before any
+ * identity.ts) for this subgraph and this very body; an unsigned, forged or stale one, or one
+ * signed for another subgraph or another request, is answered 401 UNAUTHENTICATED before any
  * resolver runs. A body too large or not JSON is refused here as BAD_USER_INPUT. Anything that
  * escapes is logged and answered 500 INTERNAL_SERVER_ERROR, except a client hanging up, which
  * is no server error.
@@ -15,6 +16,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { HTTPGraphQLRequest, HTTPGraphQLResponse } from '@apollo/server';
 import { ErrorCode } from '../../platform/contract/errors.js';
 import {
+  hasIdentityHeaders,
   REQUEST_ID_HEADER,
   verifyIdentity,
   type Identity,
@@ -74,6 +76,9 @@ async function route(
   if (url.pathname === '/healthz')
     return sendJson(res, 200, { status: 'ok', subgraph: options.name });
   if (url.pathname === '/metrics') {
+    // Unauthenticated: a subgraph's port is internal (the router→subgraph trust boundary;
+    // clients reach only the router, whose /metrics is on its operations listener), and its
+    // label sets are bounded whatever callers name their operations (./metrics.ts).
     res.writeHead(200, { 'content-type': metrics.registry.contentType });
     res.end(await metrics.registry.metrics());
     return;
@@ -81,26 +86,30 @@ async function route(
   if (url.pathname !== '/graphql') return sendJson(res, 404, { error: 'not found' });
 
   const headers = headerMapOf(req);
-  const verified = verifyIdentity(headers, options.identitySigningSecret);
-  if (!verified.ok) {
-    metrics.resolverErrors.inc({ code: ErrorCode.UNAUTHENTICATED });
-    return sendJson(
-      res,
-      401,
-      errorBody(`Request refused: ${verified.reason}`, ErrorCode.UNAUTHENTICATED),
-    );
-  }
-  const requestId = headers.get(REQUEST_ID_HEADER) ?? randomUUID();
-  let body: unknown;
+  // Unsigned requests are refused before their body is read; a signed one is verified only
+  // with its body, which its signature covers (platform/contract/identity.ts).
+  if (!hasIdentityHeaders(headers)) return refuse(options, res, 'missing identity signature');
+  let raw = '';
   if (req.method === 'POST') {
-    const raw = await readBody(req);
-    if (raw === null) {
+    const read = await readBody(req);
+    if (read === null) {
       // readBody stopped reading mid-body: the connection cannot carry another request, and
       // kept alive it would wedge the client's next request on it (found by
       // test/e2e/hostile-input.test.ts), so it is closed after this answer.
       res.setHeader('connection', 'close');
       return sendJson(res, 413, errorBody('Request body too large', ErrorCode.BAD_USER_INPUT));
     }
+    raw = read;
+  }
+  const verified = verifyIdentity(headers, options.identitySigningSecret, {
+    subgraph: options.name,
+    body: raw,
+    search: rawSearchOf(req.url ?? ''),
+  });
+  if (!verified.ok) return refuse(options, res, verified.reason);
+  const requestId = headers.get(REQUEST_ID_HEADER) ?? randomUUID();
+  let body: unknown;
+  if (req.method === 'POST') {
     try {
       body = raw.length ? JSON.parse(raw) : undefined;
     } catch {
@@ -117,6 +126,18 @@ async function route(
     requestId,
   );
   await send(res, response);
+}
+
+/** The query string as sent ('' or `?…`), not as parsed: what the signer signed. */
+function rawSearchOf(target: string): string {
+  const at = target.indexOf('?');
+  return at < 0 ? '' : target.slice(at);
+}
+
+/** 401 UNAUTHENTICATED: no identity, or one not signed for this request to this subgraph. */
+function refuse(options: RequestHandlerOptions, res: ServerResponse, reason: string): void {
+  options.metrics.resolverErrors.inc({ code: ErrorCode.UNAUTHENTICATED });
+  sendJson(res, 401, errorBody(`Request refused: ${reason}`, ErrorCode.UNAUTHENTICATED));
 }
 
 /** Writes Apollo's answer: status, headers, and the body whole or as it streams. */

@@ -1,6 +1,19 @@
 /**
  * Prometheus metrics of one subgraph server (prom-client), on its own Registry so that several
- * servers in one test process keep separate counters. Exposed on GET /metrics.
+ * servers in one test process keep separate counters. Exposed on GET /metrics of the subgraph's
+ * port, which is internal: only the router (and the metrics scraper) reach subgraphs — the
+ * router→subgraph trust boundary — and clients never do.
+ *
+ * @remarks
+ * Label sets are bounded. `table`, `kind`, `loader` and `code` come from this code. The
+ * `operation` label does not: the gateway names each subgraph fetch after the client's
+ * operation (`<name>__<subgraph>__<n>`), so every name a caller invents would reach here as a
+ * new series. A subgraph cannot tell registered operations from others (the registry is the
+ * router's), so (decision) it keeps the first {@link MAX_OPERATION_LABELS} distinct names it
+ * sees and counts every later one as `other`: bounded memory whatever callers send, while the
+ * router's own operations (SessionValidity, at its first authenticated request) and the
+ * registered clients' usually come first. Dropping the label was the alternative; it would lose
+ * the per-operation counts tests and operators use, for no more safety.
  */
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
@@ -19,8 +32,29 @@ export interface SubgraphMetrics {
   readonly loaderBatchSize: Histogram<'loader'>;
   /** Errors returned to clients, by code. */
   readonly resolverErrors: Counter<'code'>;
-  /** GraphQL requests served, by operation name. */
+  /** GraphQL requests served, by operation name (bounded: {@link operationLabel}). */
   readonly requests: Counter<'operation'>;
+  /** The `operation` label for a name: itself while there is room, else `other`. */
+  operationLabel(operationName: string | null | undefined): string;
+}
+
+/** Distinct operation names a subgraph labels; later ones are `other`. */
+export const MAX_OPERATION_LABELS = 100;
+/** A longer name is `other` (a label value is kept in memory per series). */
+const MAX_OPERATION_NAME_LENGTH = 120;
+export const OTHER_OPERATION = 'other';
+
+/** The first {@link MAX_OPERATION_LABELS} distinct names, then `other`. */
+function boundedOperationLabels(): (operationName: string | null | undefined) => string {
+  const seen = new Set<string>();
+  return function operationLabel(operationName) {
+    const name = operationName ?? 'anonymous';
+    if (seen.has(name)) return name;
+    if (seen.size >= MAX_OPERATION_LABELS || name.length > MAX_OPERATION_NAME_LENGTH)
+      return OTHER_OPERATION;
+    seen.add(name);
+    return name;
+  };
 }
 
 export function createSubgraphMetrics(
@@ -32,6 +66,7 @@ export function createSubgraphMetrics(
   if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: registry });
   return {
     registry,
+    operationLabel: boundedOperationLabels(),
     cassandraStatements: new Counter({
       name: 'fleetgraph_cassandra_statements_total',
       help: 'CQL statements executed, by table and kind',

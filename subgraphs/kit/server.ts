@@ -95,7 +95,7 @@ export async function createSubgraphServer<TContext extends BaseContext>(
   const metrics = deps.metrics ?? createSubgraphMetrics(definition.name);
   const loaderOptions = deps.loaderOptions ?? DEFAULT_LOADER_OPTIONS;
   const db = new Db(deps.cassandra, metrics);
-  const cursors = new CursorCodec(config.identitySigningSecret);
+  const cursors = new CursorCodec(config.cursorSigningSecret);
   const { schema, sdl } = buildSchema(definition);
 
   const apollo = new ApolloServer<TContext>({

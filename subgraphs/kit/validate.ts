@@ -42,6 +42,35 @@ export function requirePageSize(
   return size;
 }
 
+/**
+ * The instants a DateTime argument may name: 1970-01-01T00:00:00.000Z to
+ * 9999-12-31T23:59:59.999Z.
+ *
+ * @remarks
+ * Cassandra's `timestamp` (signed 64-bit milliseconds) and JavaScript's `Date` (±8.64e15 ms,
+ * about ±275,760 years) both hold far more, but not everything between them is sensible:
+ * outside four-digit years `toISOString` switches to the expanded `+010000-…` form, which the
+ * day-partition keys (`utcDay`, the `date` column of telemetry_by_robot_day) cannot take — the
+ * statement failed and the client saw INTERNAL_SERVER_ERROR — and which many clients cannot
+ * parse back. Nothing the API records (telemetry, heartbeats, missions, sessions) precedes the
+ * Unix epoch, and negative epoch milliseconds are where bucket arithmetic and clients go wrong.
+ */
+export const EARLIEST_DATE_TIME = new Date('1970-01-01T00:00:00.000Z');
+export const LATEST_DATE_TIME = new Date('9999-12-31T23:59:59.999Z');
+
+/** A DateTime argument within {@link EARLIEST_DATE_TIME}..{@link LATEST_DATE_TIME}. */
+export function requireDateTime(argumentName: string, value: Date): Date {
+  const at = value.getTime();
+  if (!(at >= EARLIEST_DATE_TIME.getTime() && at <= LATEST_DATE_TIME.getTime())) {
+    const got = Number.isNaN(at) ? 'a date beyond what can be represented' : value.toISOString();
+    throw badUserInput(
+      argumentName,
+      `must be between ${EARLIEST_DATE_TIME.toISOString()} and ${LATEST_DATE_TIME.toISOString()} (got ${got})`,
+    );
+  }
+  return value;
+}
+
 export function requireNonEmpty(argumentName: string, value: string, max = 200): string {
   const trimmed = value.trim();
   if (trimmed.length === 0) throw badUserInput(argumentName, 'must not be empty');

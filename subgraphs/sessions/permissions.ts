@@ -62,6 +62,8 @@ export const sessionsPermissions: PermissionMap = {
   'Query.session': audienceRule(SESSION_READERS),
   // The router's revocation check (kind service) before it accepts a JWT.
   'Query.sessionValidity': isService,
+  // The router's check of tokens without a session (tokenCutoffs.ts there).
+  'Query.tokensRevokedBefore': isService,
 
   // The auth service starts sessions on sign-in; nobody starts one for themselves.
   'Mutation.startSession': isService,

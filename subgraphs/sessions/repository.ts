@@ -60,6 +60,10 @@ const SELECT_SESSION = `SELECT ${SESSION_COLUMNS} FROM sessions_by_id WHERE sess
 const SELECT_SESSIONS_OF_USER = `SELECT ${USER_SESSION_COLUMNS} FROM sessions_by_user WHERE user_id IN ? PER PARTITION LIMIT ${SESSIONS_READ_LIMIT}`;
 const INSERT_SESSION = `INSERT INTO sessions_by_id (${SESSION_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) USING TTL ?`;
 const INSERT_USER_SESSION = `INSERT INTO sessions_by_user (${USER_SESSION_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) USING TTL ?`;
+const SELECT_TOKEN_REVOCATION =
+  'SELECT revoked_before FROM token_revocations_by_user WHERE user_id = ? AND organization_id = ?';
+const INSERT_TOKEN_REVOCATION =
+  'INSERT INTO token_revocations_by_user (user_id, organization_id, revoked_before) VALUES (?, ?, ?)';
 
 function nullableString(value: unknown): string | null {
   return value === null || value === undefined ? null : String(value);
@@ -240,5 +244,28 @@ export const sessionsRepository = {
       await db.batch(group.flatMap((session) => writesOf({ ...session, revokedAt: now }, now)));
     }
     return sessions.length;
+  },
+
+  /** When the user's tokens without a session were last revoked in an organization, or null. */
+  async tokensRevokedBefore(db: Db, userId: string, organizationId: string): Promise<Date | null> {
+    const result = await db.execute(SELECT_TOKEN_REVOCATION, [userId, organizationId]);
+    return (result.first()?.['revoked_before'] as Date | null | undefined) ?? null;
+  },
+
+  /**
+   * Revokes the user's tokens without a session issued up to `now`, in each organization.
+   * A plain upsert (retried safely); a mark only moves forward, as `now` does.
+   */
+  async revokeTokensBefore(
+    db: Db,
+    userId: string,
+    organizationIds: readonly string[],
+    now: Date,
+  ): Promise<void> {
+    for (const organizationId of organizationIds)
+      await db.execute(INSERT_TOKEN_REVOCATION, [userId, organizationId, now], {
+        write: true,
+        idempotent: true,
+      });
   },
 };

@@ -93,6 +93,27 @@ async function mayReadSessionsOf(ctx: SessionsContext, userId: string): Promise<
   return sameOrganization(ctx.identity, row?.organizationId ?? null);
 }
 
+/**
+ * The organizations in which revokeAllSessions marks the user's tokens without a session as
+ * revoked: a user's (the user themselves, or an admin) is their own — so an admin of another
+ * organization can only revoke tokens claiming that other organization, which are not the
+ * user's; a service names it, or it is taken from the sessions revoked.
+ */
+function markedOrganizations(
+  ctx: SessionsContext,
+  named: string | null,
+  revoked: readonly SessionModel[],
+): string[] {
+  const { identity } = ctx;
+  if (identity.kind === 'user') {
+    if (named !== null && named !== identity.organizationId)
+      throw badUserInput('organizationId', 'must be your own organization');
+    return [identity.organizationId];
+  }
+  const found = revoked.flatMap((session) => session.organizationId ?? []);
+  return [...new Set(named === null ? found : [named, ...found])];
+}
+
 /** After a write, later reads of this request see the new state. */
 function remember(ctx: SessionsContext, session: SessionModel): SessionModel {
   ctx.loaders.sessionById.clear(session.id).prime(session.id, session);
@@ -111,6 +132,11 @@ export const sessionsResolvers: GraphQLResolverMap<SessionsContext> = {
       if (!session) return { sessionId, active: false, reason: 'unknown' };
       const state = stateOf(session, new Date());
       return { sessionId, active: state === 'active', reason: state === 'active' ? null : state };
+    },
+    async tokensRevokedBefore(_root, args: { userId: string; organizationId: string }, ctx) {
+      const userId = requireUuid('userId', args.userId);
+      const organizationId = requireUuid('organizationId', args.organizationId);
+      return sessionsRepository.tokensRevokedBefore(ctx.db, userId, organizationId);
     },
   },
 
@@ -156,8 +182,13 @@ export const sessionsResolvers: GraphQLResolverMap<SessionsContext> = {
       return remember(ctx, await sessionsRepository.revokeSession(ctx.db, current, now));
     },
 
-    async revokeAllSessions(_root, args: { userId: string }, ctx) {
+    async revokeAllSessions(
+      _root,
+      args: { userId: string; organizationId?: string | null },
+      ctx: SessionsContext,
+    ) {
       const userId = requireUuid('userId', args.userId);
+      const named = args.organizationId ? requireUuid('organizationId', args.organizationId) : null;
       const now = new Date();
       const listed = ((await ctx.loaders.sessionsByUser.load(userId)) ?? []).filter((session) =>
         isActive(session, now),
@@ -169,6 +200,9 @@ export const sessionsResolvers: GraphQLResolverMap<SessionsContext> = {
       const loaded = await ctx.loaders.sessionById.loadMany(listed.map((session) => session.id));
       const toRevoke = present(loaded).filter((session) => isActive(session, now));
       const revoked = await sessionsRepository.revokeSessions(ctx.db, toRevoke, now);
+      // Tokens without a session have no row to revoke: the user's mark revokes them.
+      const marked = markedOrganizations(ctx, named, toRevoke);
+      await sessionsRepository.revokeTokensBefore(ctx.db, userId, marked, now);
       ctx.loaders.sessionsByUser.clear(userId);
       for (const session of toRevoke) ctx.loaders.sessionById.clear(session.id);
       return revoked;

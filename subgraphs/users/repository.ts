@@ -32,12 +32,20 @@ const SELECT_USER =
 const SELECT_USERS_OF_ORGANIZATION =
   'SELECT user_id FROM users_by_organization WHERE organization_id = ? AND bucket IN ?';
 
-/** One user per email (users_by_email), claimed before the user's rows are written. */
+/**
+ * One user per email within an organization (users_by_organization_email), claimed before the
+ * user's rows are written. Not across organizations: a user belongs to one organization, and
+ * everything that identifies one (JWTs, sessions, the auth service's startSession) names it by
+ * id and organization, never by email — a person in two organizations is two users. A global
+ * claim told one tenant's admin which emails other tenants had (security issue 16).
+ */
 const emails = uniqueClaim({
-  table: 'users_by_email',
+  table: 'users_by_organization_email',
+  organizationColumn: 'organization_id',
   valueColumn: 'email',
   ownerColumn: 'user_id',
-  takenMessage: (email) => `The email ${email} is already used by another user`,
+  takenMessage: (email) =>
+    `The email ${email} is already used by another user of this organization`,
 });
 
 function toOrganization(row: cassandra.types.Row): OrganizationModel {
@@ -93,7 +101,8 @@ export const usersRepository = {
     input: { organizationId: string; email: string; displayName: string; roles: Role[] },
   ): Promise<UserModel> {
     const id = randomUUID();
-    return emails.claimFor(db, input.email, id, async () => {
+    const claim = { organizationId: input.organizationId, value: input.email };
+    return emails.claimFor(db, claim, id, async () => {
       const now = new Date();
       await db.batch([
         {
@@ -135,8 +144,9 @@ export const usersRepository = {
     if (email === current.email) {
       await update();
     } else {
-      await emails.claimFor(db, email, current.id, update);
-      await emails.release(db, current.email, current.id);
+      const organizationId = current.organizationId;
+      await emails.claimFor(db, { organizationId, value: email }, current.id, update);
+      await emails.release(db, { organizationId, value: current.email }, current.id);
     }
     return { ...current, email, displayName };
   },

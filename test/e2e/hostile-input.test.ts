@@ -41,6 +41,11 @@ import {
   type HostileCase,
   type Persona,
 } from '../support/hostileInputs.js';
+import {
+  randomProductionSecrets,
+  startJwksIssuer,
+  type JwksIssuer,
+} from '../support/jwksIssuer.js';
 import { ADMIN_OF_ORG0 } from '../support/subgraphs.js';
 
 const SEED = Number(process.env['FUZZ_SEED'] ?? 20_261_201);
@@ -64,7 +69,7 @@ const MAX_HEAP_GROWTH_MB = 200;
 const MAX_RSS_GROWTH_MB = 600;
 
 const HIGH_LIMITS =
-  'user=1000000,anonymous=1000000,partner-standard=1000000,partner-premium=1000000,partner-trial=1000000';
+  'user=1000000,anonymous=1000000,partner-standard=1000000,partner-premium=1000000,partner-trial=1000000,auth-failure=1000000';
 
 setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc') as () => void;
@@ -288,21 +293,31 @@ describe('hostile and malformed input through the router and straight to the sub
   let production: Router;
   let productionUrl: string;
   let agent: Agent;
+  let identityProvider: JwksIssuer;
   let generate: (chunk: number) => HostileCase[];
   /** Indices of the cases the router fuzz tried and did not refuse for its limits. */
   const forSubgraphs: number[] = [];
   const auth = {} as Record<Persona, Record<string, string>>;
+  /** The same personas for the production router, whose JWTs come from a JWKS issuer. */
+  const productionAuth = {} as Record<Persona, Record<string, string>>;
 
   before(async () => {
-    federation = await startFederation({ RATE_LIMITS: HIGH_LIMITS });
+    // Secrets production accepts (random, not the development ones), shared by the subgraphs
+    // and both routers.
+    const secrets = randomProductionSecrets();
+    federation = await startFederation({ RATE_LIMITS: HIGH_LIMITS }, { secrets });
     const config = federation.config;
-    // The same subgraphs behind a second router configured for production.
+    identityProvider = await startJwksIssuer();
+    // The same subgraphs behind a second router configured for production: JWTs through a
+    // JWKS with issuer and audience (production refuses HS256).
     const productionConfig = loadRouterConfig({
       ...process.env,
       FLEETGRAPH_ENV: 'production',
       LOG_LEVEL: 'silent',
-      IDENTITY_SIGNING_SECRET: config.identitySigningSecret,
-      JWT_SECRET: jwtSecretOf(config),
+      IDENTITY_SIGNING_SECRET: secrets.IDENTITY_SIGNING_SECRET,
+      OPERATOR_TOKEN: secrets.OPERATOR_TOKEN,
+      JWT_SECRET: '',
+      ...identityProvider.env,
       RATE_LIMITS: HIGH_LIMITS,
       SUBGRAPH_URLS: Object.entries(federation.subgraphs)
         .map(([name, subgraph]) => `${name}=${subgraph.url}`)
@@ -320,6 +335,21 @@ describe('hostile and malformed input through the router and straight to the sub
       viewer: { authorization: `Bearer ${await tokenFor(config, 0, 2, ['viewer'])}` },
       anonymous: {},
       otherAdmin: { authorization: `Bearer ${await tokenFor(config, 1, 0)}` },
+    } satisfies Record<Persona, Record<string, string>>);
+    const productionToken = async (o: number, u: number, roles: string[]) => ({
+      authorization: `Bearer ${await identityProvider.mint({
+        userId: seedIds.user(o, u),
+        organizationId: seedIds.organization(o),
+        roles,
+        sessionId: seedIds.session(o, u, 0),
+      })}`,
+    });
+    const allRoles = ['admin', 'operator', 'viewer'];
+    Object.assign(productionAuth, {
+      admin: await productionToken(0, 0, allRoles),
+      viewer: await productionToken(0, 2, ['viewer']),
+      anonymous: {},
+      otherAdmin: await productionToken(1, 0, allRoles),
     } satisfies Record<Persona, Record<string, string>>);
 
     const { body } = await federation.query<{
@@ -339,6 +369,7 @@ describe('hostile and malformed input through the router and straight to the sub
     await agent?.close();
     await production?.close();
     await federation?.close();
+    await identityProvider?.close();
   });
 
   it('when thousands of generated malformed and adversarial requests reach the router, then every answer is a coded GraphQL response, nothing leaks, the router stays up and memory stays bounded', async () => {
@@ -357,7 +388,8 @@ describe('hostile and malformed input through the router and straight to the sub
       const sent = performance.now();
       let answer: Answer;
       try {
-        answer = await send(agent, url, c, auth[c.persona]);
+        const personas = c.target === 'production' ? productionAuth : auth;
+        answer = await send(agent, url, c, personas[c.persona]);
       } catch (error) {
         tally(byOutcome, 'no answer');
         violations.push(`#${index} no answer (${(error as Error).message}): ${describeCase(c)}`);
@@ -489,7 +521,17 @@ describe('hostile and malformed input through the router and straight to the sub
           agent,
           federation.subgraphs[name].url,
           c,
-          signIdentity(ADMIN_OF_ORG0, federation.config.identitySigningSecret),
+          // For this subgraph, this body and query string: the signature covers them.
+          signIdentity(ADMIN_OF_ORG0, federation.config.identitySigningSecret, {
+            subgraph: name,
+            body:
+              c.method !== 'POST' || c.body === undefined
+                ? ''
+                : typeof c.body === 'object' && 'chunks' in c.body
+                  ? c.body.chunks.join('')
+                  : c.body,
+            search: c.search,
+          }),
         );
       } catch (error) {
         violations.push(`${name} #${i} no answer (${(error as Error).message}): ${c.category}`);

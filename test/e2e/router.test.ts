@@ -201,10 +201,15 @@ describe('the router: authentication, limits, rate limits and resilience end to 
       roles: ['admin' as const],
       sessionId: null,
     };
-    const valid = signIdentity(identity, federation.config.identitySigningSecret);
+    const body = JSON.stringify({
+      query: 'query($r: [_Any!]!) { _entities(representations: $r) { ... on User { email } } }',
+      variables: { r: [{ __typename: 'User', id: seedIds.user(0, 0) }] },
+    });
+    const request = { subgraph: 'users', body };
+    const valid = signIdentity(identity, federation.config.identitySigningSecret, request);
     const cases: [Record<string, string>, string][] = [
       [{}, 'missing identity signature'],
-      [signIdentity(identity, 'x'.repeat(40)), 'invalid identity signature'],
+      [signIdentity(identity, 'x'.repeat(40), request), 'invalid identity signature'],
       [
         {
           ...valid,
@@ -215,7 +220,12 @@ describe('the router: authentication, limits, rate limits and resilience end to 
         'invalid identity signature',
       ],
       [
-        signIdentity(identity, federation.config.identitySigningSecret, Date.now() - 120_000),
+        signIdentity(
+          identity,
+          federation.config.identitySigningSecret,
+          request,
+          Date.now() - 120_000,
+        ),
         'stale identity signature',
       ],
     ];
@@ -223,17 +233,14 @@ describe('the router: authentication, limits, rate limits and resilience end to 
       const response = await fetch(federation.subgraphs.users.url, {
         method: 'POST',
         headers: { 'content-type': 'application/json', ...headers },
-        body: JSON.stringify({
-          query: 'query($r: [_Any!]!) { _entities(representations: $r) { ... on User { email } } }',
-          variables: { r: [{ __typename: 'User', id: seedIds.user(0, 0) }] },
-        }),
+        body,
       });
       assert.equal(response.status, 401);
-      const body = (await response.json()) as {
+      const answer = (await response.json()) as {
         errors: { message: string; extensions: { code: string } }[];
       };
-      assert.equal(body.errors[0]?.message, `Request refused: ${reason}`);
-      assert.equal(body.errors[0]?.extensions.code, 'UNAUTHENTICATED');
+      assert.equal(answer.errors[0]?.message, `Request refused: ${reason}`);
+      assert.equal(answer.errors[0]?.extensions.code, 'UNAUTHENTICATED');
     }
   });
 

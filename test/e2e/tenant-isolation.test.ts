@@ -232,13 +232,14 @@ describe('tenant isolation: organization A attacks organization B by every route
     variables: Record<string, unknown>,
     identity: Identity,
   ): Promise<{ status: number; body: GraphQLBody }> {
+    const body = JSON.stringify({ query, variables });
     const response = await fetch(federation.subgraphs[subgraph].url, {
       method: 'POST',
       headers: {
         'content-type': 'application/json',
-        ...signIdentity(identity, federation.config.identitySigningSecret),
+        ...signIdentity(identity, federation.config.identitySigningSecret, { subgraph, body }),
       },
-      body: JSON.stringify({ query, variables }),
+      body,
     });
     return { status: response.status, body: (await response.json()) as GraphQLBody };
   }
@@ -912,9 +913,10 @@ describe('tenant isolation: organization A attacks organization B by every route
         },
       }),
       rows: async () =>
-        (await rows('SELECT * FROM users_by_email WHERE email = ?', [
-          `tenant-a-into-b-${RUN}@example.com`,
-        ])) +
+        (await rows(
+          'SELECT * FROM users_by_organization_email WHERE organization_id = ? AND email = ?',
+          [B, `tenant-a-into-b-${RUN}@example.com`],
+        )) +
         (await rows(
           'SELECT user_id FROM users_by_organization WHERE organization_id = ? AND bucket IN ?',
           [B, BUCKETS],
@@ -928,7 +930,10 @@ describe('tenant isolation: organization A attacks organization B by every route
       }),
       rows: async (f) =>
         (await rows('SELECT * FROM users_by_id WHERE user_id = ?', [f.bUser])) +
-        (await rows('SELECT * FROM users_by_email WHERE email = ?', [`hijack-${RUN}@example.com`])),
+        (await rows(
+          'SELECT * FROM users_by_organization_email WHERE organization_id = ? AND email = ?',
+          [B, `hijack-${RUN}@example.com`],
+        )),
     },
     setUserRoles: {
       subgraph: 'users',
@@ -943,9 +948,10 @@ describe('tenant isolation: organization A attacks organization B by every route
         input: { fleetId: f.bFleet, serial: `TENANT-A-${RUN}-planted`, model: 'AMR-200' },
       }),
       rows: async (f) =>
-        (await rows('SELECT * FROM robots_by_serial WHERE serial = ?', [
-          `TENANT-A-${RUN}-planted`,
-        ])) +
+        (await rows(
+          'SELECT * FROM robots_by_organization_serial WHERE organization_id = ? AND serial = ?',
+          [B, `TENANT-A-${RUN}-planted`],
+        )) +
         (await rows('SELECT robot_id FROM robots_by_fleet WHERE fleet_id = ? AND bucket IN ?', [
           f.bFleet,
           BUCKETS,
@@ -1069,7 +1075,10 @@ describe('tenant isolation: organization A attacks organization B by every route
   });
 
   it("when A's admin also sends identity headers validly signed for B's admin, then the router ignores them", async () => {
-    const forged = signIdentity(identities.bAdmin, federation.config.identitySigningSecret);
+    const forged = signIdentity(identities.bAdmin, federation.config.identitySigningSecret, {
+      subgraph: 'fleet',
+      body: '',
+    });
     const query = `{ robot(id: "${fixtures.bRobot}") { id serial } me { id } }`;
     const { body } = await viaRouter(query, {}, { ...creds.aAdmin, headers: forged });
     assert.equal(body.errors, undefined, JSON.stringify(body.errors));

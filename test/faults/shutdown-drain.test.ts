@@ -25,8 +25,7 @@ import { randomUUID } from 'node:crypto';
 import { connect } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import type { ExitStatus, Service } from '../../bench/lib/processes.js';
-import { DEVELOPMENT_SECRETS } from '../../bench/lib/stack.js';
-import { mintDevelopmentToken } from '../../router/auth/jwt.js';
+import { benchIssuer } from '../../bench/lib/stack.js';
 import { seedIds } from '../../scripts/seed-ids.js';
 import { utcDay } from '../../platform/cassandra/buckets.js';
 import type { CassandraClient } from '../../platform/cassandra/client.js';
@@ -180,11 +179,10 @@ async function driveLoadAndStop(options: {
     query: string,
     variables: Record<string, unknown>,
   ): Promise<Sent> {
-    const token = await mintDevelopmentToken(
-      DEVELOPMENT_SECRETS.jwt,
-      { userId: randomUUID(), organizationId, roles: ['admin', 'operator', 'viewer'] },
-      '10m',
-    );
+    // The production router's identity provider (a JWKS on 127.0.0.1; HS256 is refused).
+    const token = await (
+      await benchIssuer()
+    ).mint({ userId: randomUUID(), organizationId, roles: ['admin', 'operator', 'viewer'] }, '10m');
     const sentRequest: Sent = { ...request, sentAt: Date.now() };
     sent.push(sentRequest);
     sentRequest.outcome = await post(sentRequest, token, query, variables);

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { describe, it } from 'node:test';
 
 /** Runs a CLI entry point the way a user would, with an environment override. */
@@ -35,9 +36,14 @@ describe('start-up with a bad configuration', () => {
   });
 
   it('when a production secret is missing, then the process exits 1 with one line naming it', () => {
+    // Everything else production requires (JWKS, issuer, audience, the operator token).
     const { status, stderr } = runEntry('router/index.ts', {
       FLEETGRAPH_ENV: 'production',
-      JWT_SECRET: 'j'.repeat(32),
+      JWT_SECRET: '',
+      JWT_JWKS_URL: 'https://id.example/.well-known/jwks.json',
+      JWT_ISSUER: 'https://id.example/',
+      JWT_AUDIENCE: 'fleetgraph',
+      OPERATOR_TOKEN: randomBytes(32).toString('base64url'),
       IDENTITY_SIGNING_SECRET: '',
     });
     assert.equal(status, 1);

@@ -57,7 +57,7 @@ async function untilHit(url: string, body: Record<string, unknown>, token: strin
 
 describe('routers on a Redis Cluster: APQ, session checks and the response cache shared through it', () => {
   let federation: Federation;
-  let second: { router: Router; redis: RedisClient; url: string };
+  let second: { router: Router; redis: RedisClient; url: string; opsUrl: string };
   let admin: string;
   before(async () => {
     clusterNodes(); // refuses to run against the single Redis
@@ -75,7 +75,12 @@ describe('routers on a Redis Cluster: APQ, session checks and the response cache
       redis,
       logger: createLogger(federation.config, 'test-router-b'),
     });
-    second = { router, redis, url: await router.listen(0, '127.0.0.1') };
+    second = {
+      router,
+      redis,
+      url: await router.listen(0, '127.0.0.1'),
+      opsUrl: await router.listenOps(0, '127.0.0.1'),
+    };
     admin = await tokenFor(federation.config, 2, 0);
   });
   after(async () => {
@@ -191,8 +196,8 @@ describe('routers on a Redis Cluster: APQ, session checks and the response cache
   });
 
   it('when all of the above ran, then neither router counted a Redis bypass', async () => {
-    for (const url of [federation.url, second.url]) {
-      const metrics = await (await fetch(url.replace(/\/graphql$/, '/metrics'))).text();
+    for (const opsUrl of [federation.opsUrl, second.opsUrl]) {
+      const metrics = await (await fetch(`${opsUrl}/metrics`)).text();
       assert.equal(
         sumMetric(metrics, 'fleetgraph_router_redis_bypass_total'),
         0,

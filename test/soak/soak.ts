@@ -43,7 +43,7 @@ import { mintTokenPool } from '../../bench/lib/identities.js';
 import { runLoad, type LoadFigures, type RequestSource } from '../../bench/lib/load.js';
 import { REPO_ROOT, tail } from '../../bench/lib/processes.js';
 import { round, rssKb } from '../../bench/lib/procstat.js';
-import { DEVELOPMENT_SECRETS } from '../../bench/lib/stack.js';
+import { benchIssuer } from '../../bench/lib/stack.js';
 import { seedIds } from '../../scripts/seed-ids.js';
 import {
   inspectorPortOf,
@@ -158,7 +158,7 @@ class TokenStream {
   }
 
   private async mint(count: number): Promise<void> {
-    const pool = await mintTokenPool(DEVELOPMENT_SECRETS.jwt, this.organizationId, count);
+    const pool = await mintTokenPool((await benchIssuer()).mint, this.organizationId, count);
     this.queue.push(Array.from({ length: count }, () => pool.next()));
     this.buffered += count;
   }

@@ -32,6 +32,8 @@ export interface GraphQLResponse<T> {
 export interface Federation {
   readonly config: RouterConfig;
   readonly url: string;
+  /** The router's operations listener (/metrics, operator cache purges), e.g. http://127.0.0.1:1234. */
+  readonly opsUrl: string;
   readonly cassandra: CassandraClient;
   readonly redis: RedisClient;
   readonly router: Router;
@@ -60,6 +62,12 @@ export interface FederationOptions {
    * e.g. a fault-injecting proxy in front of it. Default: the subgraph's own URL.
    */
   readonly routeSubgraph?: (name: 'users' | 'sessions' | 'fleet', url: string) => string;
+  /**
+   * Signing secrets instead of the development ones (e.g. randomProductionSecrets(), so that a
+   * production router can share the subgraphs): both to the subgraphs, the identity one to the
+   * router.
+   */
+  readonly secrets?: { IDENTITY_SIGNING_SECRET: string; CURSOR_SIGNING_SECRET: string };
 }
 
 export async function startFederation(
@@ -67,10 +75,11 @@ export async function startFederation(
   options: FederationOptions = {},
 ): Promise<Federation> {
   const cassandra = await cassandraForTest();
+  const secrets = options.secrets ?? {};
   const subgraphs = {
-    users: await startSubgraph(usersSubgraph, cassandra),
-    sessions: await startSubgraph(sessionsSubgraph, cassandra),
-    fleet: await startSubgraph(fleetSubgraph, cassandra),
+    users: await startSubgraph(usersSubgraph, cassandra, 0, secrets),
+    sessions: await startSubgraph(sessionsSubgraph, cassandra, 0, secrets),
+    fleet: await startSubgraph(fleetSubgraph, cassandra, 0, secrets),
   };
   const ports = Object.fromEntries(
     Object.entries(subgraphs).map(([name, s]) => [name, Number(new URL(s.url).port)]),
@@ -87,6 +96,9 @@ export async function startFederation(
           `${name}=${options.routeSubgraph?.(name as keyof typeof subgraphs, s.url) ?? s.url}`,
       )
       .join(','),
+    ...(options.secrets
+      ? { IDENTITY_SIGNING_SECRET: options.secrets.IDENTITY_SIGNING_SECRET }
+      : {}),
     ...routerEnv,
   });
   const redis = createRedis(config);
@@ -97,11 +109,13 @@ export async function startFederation(
     logger: createLogger(config, 'test-router'),
   });
   const url = await router.listen(0, '127.0.0.1');
-  const metricsUrl = url.replace(/\/graphql$/, '/metrics');
+  const opsUrl = await router.listenOps(0, '127.0.0.1');
+  const metricsUrl = `${opsUrl}/metrics`;
 
   return {
     config,
     url,
+    opsUrl,
     cassandra,
     redis,
     router,
@@ -131,7 +145,12 @@ export async function startFederation(
       await subgraphs[name].close();
     },
     async restartSubgraph(name) {
-      const restarted = await startSubgraph(definitions[name] as never, cassandra, ports[name]);
+      const restarted = await startSubgraph(
+        definitions[name] as never,
+        cassandra,
+        ports[name],
+        secrets,
+      );
       (subgraphs as Record<string, RunningSubgraph>)[name] = restarted;
     },
     async close() {

@@ -36,7 +36,10 @@ export type Persona = 'admin' | 'viewer' | 'anonymous' | 'otherAdmin';
 
 export interface HostileCase {
   readonly category: Category;
-  /** `production`: the router started with FLEETGRAPH_ENV=production (introspection off). */
+  /**
+   * `production`: the router started with FLEETGRAPH_ENV=production (introspection off; its
+   * personas' JWTs come from the test's JWKS issuer, as production refuses HS256).
+   */
   readonly target: 'router' | 'production';
   readonly persona: Persona;
   readonly method: string;
@@ -80,7 +83,10 @@ export type Category = (typeof CATEGORIES)[number];
 export interface Fixtures {
   /** A real `Fleet.robots` cursor of organization 0's first fleet, issued by the router. */
   readonly realCursor: string;
-  /** The JWT secret, to forge tokens signed with the right secret but the wrong algorithm. */
+  /**
+   * The development router's JWT secret, to forge tokens signed with the right secret but the
+   * wrong algorithm (the `router` target only).
+   */
   readonly jwtSecret: string;
 }
 

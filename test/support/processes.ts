@@ -14,7 +14,7 @@
  */
 import { createServer } from 'node:net';
 import { ProcessGroup, type Service, type ServiceSpec } from '../../bench/lib/processes.js';
-import { routerSpec, subgraphSpecs } from '../../bench/lib/stack.js';
+import { benchIssuer, routerSpec, subgraphSpecs } from '../../bench/lib/stack.js';
 import { testConfig } from './stack.js';
 
 export type SubgraphName = 'users' | 'sessions' | 'fleet';
@@ -98,6 +98,7 @@ export async function startSubgraphProcesses(options: StackOptions): Promise<Sta
     subgraphs,
     subgraphPorts,
     async startRouter(name = `router-${++routers}`) {
+      await benchIssuer(); // the routers' JWKS (production refuses HS256)
       const spec = routerSpec({
         name,
         keyspace,
@@ -106,7 +107,9 @@ export async function startSubgraphProcesses(options: StackOptions): Promise<Sta
           .map(([subgraph, port]) => `${subgraph}=http://127.0.0.1:${port}/graphql`)
           .join(','),
         responseCache: true,
-        extraEnv: { ...options.routerEnv },
+        // Its operations listener (/metrics) on a free port too: routerSpec's default (its
+        // port + 1000) is for the benchmark's fixed ports.
+        extraEnv: { ROUTER_OPS_PORT: String(await freePort()), ...options.routerEnv },
       });
       const router = await group.start(await configure(spec));
       await waitForReadiness(router.baseUrl);

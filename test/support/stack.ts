@@ -25,11 +25,20 @@ export const testEnv: Readonly<Record<string, string | undefined>> = {
 /** The data stores, as the command-line tools see them. */
 export const testConfig: ToolConfig = loadToolConfig(testEnv);
 
-/** What a subgraph started by a test is configured with (its port is chosen at listen). */
-export function testSubgraphConfig(name: string): SubgraphConfig {
+/**
+ * What a subgraph started by a test is configured with (its port is chosen at listen); `env`
+ * overrides testEnv (e.g. a test's own signing secrets).
+ */
+export function testSubgraphConfig(
+  name: string,
+  env: Readonly<Record<string, string>> = {},
+): SubgraphConfig {
   const known = ['users', 'sessions', 'fleet'].includes(name);
   // A test's own probe subgraph is configured as one of ours: only the name differs.
-  const config = loadSubgraphConfig(known ? (name as SubgraphName) : 'users', testEnv);
+  const config = loadSubgraphConfig(known ? (name as SubgraphName) : 'users', {
+    ...testEnv,
+    ...env,
+  });
   return known ? config : { ...config, name: name as SubgraphName };
 }
 

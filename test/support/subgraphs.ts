@@ -37,8 +37,9 @@ export async function startSubgraph<T extends BaseContext>(
   definition: SubgraphDefinition<T>,
   cassandra: CassandraClient,
   port = 0,
+  env: Readonly<Record<string, string>> = {},
 ): Promise<RunningSubgraph> {
-  const config = testSubgraphConfig(definition.name);
+  const config = testSubgraphConfig(definition.name, env);
   const server = await createSubgraphServer(definition, {
     config,
     cassandra,
@@ -50,13 +51,17 @@ export async function startSubgraph<T extends BaseContext>(
     server,
     url,
     async request(query, variables = {}, identity = ADMIN_OF_ORG0) {
+      const body = JSON.stringify({ query, variables });
       const response = await fetch(url, {
         method: 'POST',
         headers: {
           'content-type': 'application/json',
-          ...signIdentity(identity, config.identitySigningSecret),
+          ...signIdentity(identity, config.identitySigningSecret, {
+            subgraph: definition.name,
+            body,
+          }),
         },
-        body: JSON.stringify({ query, variables }),
+        body,
       });
       return { status: response.status, body: (await response.json()) as never };
     },

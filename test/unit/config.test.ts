@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import {
   ConfigError,
@@ -7,6 +9,19 @@ import {
   loadToolConfig,
   type Environment,
 } from '../../platform/config/load.js';
+import { DEVELOPMENT_SECRETS, PUBLISHED_SECRETS } from '../../platform/config/secrets.js';
+
+const random = () => randomBytes(32).toString('base64url');
+/** What production requires of the router's JWT settings and secrets (values of this run). */
+const PRODUCTION = {
+  FLEETGRAPH_ENV: 'production',
+  JWT_JWKS_URL: 'https://id.example/.well-known/jwks.json',
+  JWT_ISSUER: 'https://id.example/',
+  JWT_AUDIENCE: 'fleetgraph',
+  IDENTITY_SIGNING_SECRET: random(),
+  CURSOR_SIGNING_SECRET: random(),
+  OPERATOR_TOKEN: random(),
+};
 
 /** Loads every slice from one environment: a bad variable must fail whichever reads it. */
 function loadEverySlice(env: Environment) {
@@ -53,8 +68,23 @@ describe('configuration', () => {
     assert.ok(!JSON.stringify(router).includes('5103'));
     for (const key of ['jwt', 'rateLimits', 'redis', 'limits', 'responseCache'])
       assert.ok(!(key in fleet), `fleet slice has ${key}`);
-    for (const key of ['jwt', 'identitySigningSecret', 'port'])
+    for (const key of ['jwt', 'identitySigningSecret', 'cursorSigningSecret', 'port'])
       assert.ok(!(key in tool), `tool slice has ${key}`);
+    assert.ok(!('cursorSigningSecret' in router), 'the router never sees the cursor secret');
+  });
+
+  it('when nothing is set outside production, then each purpose has its own development secret', () => {
+    const router = loadRouterConfig({});
+    const fleet = loadSubgraphConfig('fleet', {});
+    const secrets = [
+      router.jwt.mode === 'hs256' && router.jwt.secret,
+      router.identitySigningSecret,
+      fleet.cursorSigningSecret,
+      router.ops.operatorToken,
+    ];
+    assert.deepEqual(secrets, Object.values(DEVELOPMENT_SECRETS));
+    assert.equal(new Set(secrets).size, 4);
+    assert.equal(fleet.identitySigningSecret, router.identitySigningSecret);
   });
 
   it('when JWT_JWKS_URL is set, then JWTs are verified by JWKS; otherwise by the shared secret', () => {
@@ -81,16 +111,16 @@ describe('configuration', () => {
     );
   });
 
-  it('when a subgraph starts in production without the identity secret, then it refuses naming it', () => {
+  it('when a subgraph starts in production without its secrets, then it refuses naming them', () => {
     assert.throws(
       () => loadSubgraphConfig('fleet', { FLEETGRAPH_ENV: 'production' }),
-      /Invalid configuration: IDENTITY_SIGNING_SECRET is required in production$/,
+      /Invalid configuration: IDENTITY_SIGNING_SECRET is required in production; CURSOR_SIGNING_SECRET is required in production$/,
     );
   });
 
   it('when production variables are set, then a multi-node cluster with NetworkTopologyStrategy is described', () => {
     const config = loadEverySlice({
-      FLEETGRAPH_ENV: 'production',
+      ...PRODUCTION,
       CASSANDRA_CONTACT_POINTS: '10.0.0.1:19042, 10.0.0.2,10.0.0.3:19042',
       CASSANDRA_LOCAL_DC: 'eu-west',
       CASSANDRA_REPLICATION: 'NetworkTopologyStrategy:eu-west=3,us-east=3',
@@ -100,8 +130,6 @@ describe('configuration', () => {
       CASSANDRA_PASSWORD: 'pw',
       CASSANDRA_TLS: 'true',
       REDIS_URL: 'rediss://cache.internal:6380',
-      IDENTITY_SIGNING_SECRET: 'x'.repeat(40),
-      JWT_SECRET: 'y'.repeat(40),
     });
     assert.deepEqual(config.cassandra.contactPoints, [
       '10.0.0.1:19042',
@@ -117,7 +145,9 @@ describe('configuration', () => {
     assert.equal(config.cassandra.writeConsistency, 'LOCAL_QUORUM');
     assert.deepEqual(config.cassandra.credentials, { username: 'fleet', password: 'pw' });
     assert.deepEqual(config.cassandra.tls, {});
-    assert.equal(config.identitySigningSecret, 'x'.repeat(40));
+    assert.equal(config.identitySigningSecret, PRODUCTION.IDENTITY_SIGNING_SECRET);
+    assert.equal(config.cursorSigningSecret, PRODUCTION.CURSOR_SIGNING_SECRET);
+    assert.equal(config.jwt.mode, 'jwks');
   });
 
   const badInputs: [string, Record<string, string>, RegExp][] = [
@@ -129,8 +159,43 @@ describe('configuration', () => {
     ['a non-numeric port', { ROUTER_PORT: 'http' }, /ROUTER_PORT must be a port number/],
     [
       'a missing secret in production',
-      { FLEETGRAPH_ENV: 'production', JWT_SECRET: 'z'.repeat(32) },
+      { ...PRODUCTION, IDENTITY_SIGNING_SECRET: '' },
       /IDENTITY_SIGNING_SECRET is required in production/,
+    ],
+    [
+      'a published development secret in production',
+      { ...PRODUCTION, CURSOR_SIGNING_SECRET: DEVELOPMENT_SECRETS.CURSOR_SIGNING_SECRET },
+      /CURSOR_SIGNING_SECRET is a published development value/,
+    ],
+    [
+      'a placeholder secret in production',
+      { ...PRODUCTION, IDENTITY_SIGNING_SECRET: 'x'.repeat(40) },
+      /IDENTITY_SIGNING_SECRET looks like a placeholder/,
+    ],
+    [
+      'one secret for identities and cursors',
+      { ...PRODUCTION, CURSOR_SIGNING_SECRET: PRODUCTION.IDENTITY_SIGNING_SECRET },
+      /CURSOR_SIGNING_SECRET must differ from IDENTITY_SIGNING_SECRET/,
+    ],
+    [
+      'JWT_SECRET in production',
+      { ...PRODUCTION, JWT_SECRET: random() },
+      /JWT_SECRET must not be set in production: HS256 tokens are for development/,
+    ],
+    [
+      'no JWKS in production',
+      { ...PRODUCTION, JWT_JWKS_URL: '' },
+      /JWT_JWKS_URL is required in production/,
+    ],
+    [
+      'a plain-http JWKS on another host in production',
+      { ...PRODUCTION, JWT_JWKS_URL: 'http://id.example/jwks.json' },
+      /JWT_JWKS_URL must be https in production/,
+    ],
+    [
+      'no issuer or audience in production',
+      { ...PRODUCTION, JWT_ISSUER: '', JWT_AUDIENCE: '' },
+      /JWT_ISSUER is required in production; JWT_AUDIENCE is required in production/,
     ],
     [
       'a short secret',
@@ -171,10 +236,47 @@ describe('configuration', () => {
     });
   }
 
+  it('when the docs, docker-compose.yml or an .env example show a secret, then production refuses it', () => {
+    const files = [
+      'README.md',
+      'bench/README.md',
+      'docker-compose.yml',
+      ...readdirSync('docs').map((name) => `docs/${name}`),
+      ...readdirSync('.').filter((name) => name.startsWith('.env')),
+    ].filter((file) => /\.(md|ya?ml)$|^\.env/.test(file));
+    // `JWT_SECRET=value`, `IDENTITY_SIGNING_SECRET: "value"`, not `${VAR:-}` substitutions.
+    const example = /\b[A-Z_]*(?:SECRET|TOKEN)\b\s*[=:]\s*['"]?([^\s'"$`|]{8,})/g;
+    const shown = files.flatMap((file) =>
+      [...readFileSync(file, 'utf8').matchAll(example)].map((m) => [file, m[1]!] as const),
+    );
+    for (const [file, value] of shown)
+      assert.ok(
+        PUBLISHED_SECRETS.includes(value),
+        `${file} shows a secret missing from secrets.ts`,
+      );
+    for (const value of PUBLISHED_SECRETS)
+      assert.throws(
+        () => loadSubgraphConfig('fleet', { ...PRODUCTION, CURSOR_SIGNING_SECRET: value }),
+        /CURSOR_SIGNING_SECRET is a published development value/,
+      );
+  });
+
   it('when a secret is invalid, then its value is not echoed', () => {
     assert.throws(
       () => loadEverySlice({ JWT_SECRET: 'hunter2' }),
       (error: unknown) => !(error as Error).message.includes('hunter2'),
     );
+    const shared = random();
+    for (const env of [
+      { ...PRODUCTION, JWT_SECRET: shared, IDENTITY_SIGNING_SECRET: shared },
+      { ...PRODUCTION, IDENTITY_SIGNING_SECRET: DEVELOPMENT_SECRETS.IDENTITY_SIGNING_SECRET },
+    ])
+      assert.throws(
+        () => loadEverySlice(env),
+        (error: unknown) =>
+          error instanceof ConfigError &&
+          !error.message.includes(shared) &&
+          !error.message.includes(DEVELOPMENT_SECRETS.IDENTITY_SIGNING_SECRET),
+      );
   });
 });

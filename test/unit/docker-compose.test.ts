@@ -11,7 +11,12 @@ describe('docker-compose.yml', () => {
   const compose = parse(readFileSync('docker-compose.yml', 'utf8')) as {
     services: Record<
       string,
-      { image?: string; environment?: Record<string, string>; healthcheck?: unknown }
+      {
+        image?: string;
+        environment?: Record<string, string>;
+        healthcheck?: unknown;
+        ports?: string[];
+      }
     >;
   };
 
@@ -20,6 +25,24 @@ describe('docker-compose.yml', () => {
     assert.equal(compose.services['redis']?.image, 'redis:7');
     assert.ok(compose.services['cassandra']?.healthcheck);
     assert.ok(compose.services['redis']?.healthcheck);
+  });
+
+  // The development stack runs on the published development secrets (platform/config/secrets.ts):
+  // it must be unreachable from the network, and production must never start from it on them.
+  it('when a service publishes a port, then only on 127.0.0.1; and it never runs production on default secrets', () => {
+    for (const [name, service] of Object.entries(compose.services)) {
+      for (const port of service.ports ?? [])
+        assert.match(String(port), /^127\.0\.0\.1:\d+:\d+$/, `${name} publishes ${port}`);
+      const env = service.environment ?? {};
+      if (env['FLEETGRAPH_ENV'] === 'development') continue;
+      for (const [variable, value] of Object.entries(env))
+        if (/SECRET|TOKEN|PASSWORD/.test(variable))
+          assert.match(
+            String(value),
+            /^\$\{\w+:\?.+\}$/,
+            `${name}: ${variable} must be \${VAR:?…}`,
+          );
+    }
   });
 
   it('when a project service sets an environment variable, then the configuration module knows it', () => {

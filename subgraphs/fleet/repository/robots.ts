@@ -52,12 +52,18 @@ export function toRobot(row: cassandra.types.Row): RobotModel {
   };
 }
 
-/** One serial per robot (robots_by_serial), claimed before the robot's rows are written. */
+/**
+ * One robot per serial within an organization (robots_by_organization_serial), claimed before
+ * the robot's rows are written. Not across organizations: a global claim told one tenant
+ * whether another had registered a serial, and let it block serials another had yet to
+ * register — there is no way to unregister a robot (security issue 16).
+ */
 const serials = uniqueClaim({
-  table: 'robots_by_serial',
+  table: 'robots_by_organization_serial',
+  organizationColumn: 'organization_id',
   valueColumn: 'serial',
   ownerColumn: 'robot_id',
-  takenMessage: (serial) => `The serial ${serial} is already registered`,
+  takenMessage: (serial) => `The serial ${serial} is already registered in this organization`,
 });
 
 export const robotsRepository = {
@@ -105,7 +111,8 @@ export const robotsRepository = {
     const status: RobotStatus = 'OFFLINE';
     const now = new Date();
     const bucket = bucketOf(id);
-    await serials.claimFor(db, input.serial, id, () =>
+    const claim = { organizationId: input.organizationId, value: input.serial };
+    await serials.claimFor(db, claim, id, () =>
       db.batch([
         {
           query:
