@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Starts (or stops) the three subgraphs and the router as background node processes for
-# development: `infra/services.sh start|stop`. Idempotent: a service whose pid file points at a
+# development: `infra/services.sh start|stop [service...]` (stop: all, or only those named). Idempotent: a service whose pid file points at a
 # live process is left alone. Logs and pid files live in .local/services/.
 # Each service is checked on its /healthz before the next starts, and the router last.
 set -euo pipefail
@@ -54,6 +54,12 @@ case "${1:-start}" in
     node --import tsx scripts/build.ts
     for name in "${ORDER[@]}"; do start "$name"; done
     ;;
-  stop) for ((i = ${#ORDER[@]} - 1; i >= 0; i--)); do stop "${ORDER[$i]}"; done ;;
-  *) echo "usage: infra/services.sh start|stop"; exit 2 ;;
+  stop)
+    shift
+    for ((i = ${#ORDER[@]} - 1; i >= 0; i--)); do
+      name=${ORDER[$i]}
+      if (($# == 0)) || [[ " $* " == *" $name "* ]]; then stop "$name"; fi
+    done
+    ;;
+  *) echo "usage: infra/services.sh start|stop [service...]"; exit 2 ;;
 esac

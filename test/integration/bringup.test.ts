@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { after, describe, it } from 'node:test';
+import { after, before, describe, it } from 'node:test';
 
 const up = () =>
   spawnSync('bash', ['infra/up.sh'], {
@@ -9,12 +9,37 @@ const up = () =>
     timeout: 180_000,
     env: { ...process.env, FLEETGRAPH_SERVICES: 'on' },
   });
-const pid = (file: string) => readFileSync(file, 'utf8').trim();
+/** A pid file's pid; a server another checkout started has none here (it is reused all the same). */
+const pid = (file: string) => {
+  try {
+    return readFileSync(file, 'utf8').trim();
+  } catch {
+    return 'started elsewhere';
+  }
+};
+
+const SERVICES = ['users', 'sessions', 'fleet', 'router'] as const;
+
+/** Whether a service's pid file names a live process (what infra/services.sh calls running). */
+function isRunning(service: string): boolean {
+  try {
+    process.kill(Number(pid(`.local/services/${service}.pid`)), 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 describe('the bring-up command', () => {
+  // A developer's `npm run dev:up` stack stays up through `npm test`: only the services this
+  // test started are stopped afterwards.
+  let startedHere: string[] = [];
+  before(() => {
+    startedHere = SERVICES.filter((service) => !isRunning(service));
+  });
   after(() => {
-    // The suite's own servers run in process; stop the background ones this test started.
-    spawnSync('bash', ['infra/services.sh', 'stop'], { encoding: 'utf8' });
+    if (startedHere.length > 0)
+      spawnSync('bash', ['infra/services.sh', 'stop', ...startedHere], { encoding: 'utf8' });
   });
 
   it('when run twice, then the second run reuses every server and migrations and seed are no-ops', async () => {
