@@ -26,5 +26,15 @@ cat <<INFO
 [up] running:
   Cassandra 5.0  127.0.0.1:9042  keyspace ${CASSANDRA_KEYSPACE:-fleetgraph}  (data and logs in .local/cassandra/)
   Redis          127.0.0.1:6379  (log in .local/redis/)
-[up] stop everything with: npm run dev:down
 INFO
+if [[ "${FLEETGRAPH_SERVICES:-on}" != off ]]; then
+  router="http://127.0.0.1:${ROUTER_PORT:-4000}"
+  cat <<INFO
+  GraphQL API    $router/graphql
+  IDE            $router/ide?token=\$(npm run --silent token:mint -- admin)
+  Operations     http://127.0.0.1:${ROUTER_OPS_PORT:-4090}/metrics  (never public)
+  Subgraphs      users :${USERS_PORT:-4001}, sessions :${SESSIONS_PORT:-4002}, fleet :${FLEET_PORT:-4003}  (logs in .local/services/)
+  Organizations  npm run api-keys -- orgs   (ids for api-keys create --org)
+INFO
+fi
+echo "[up] stop everything with: npm run dev:down"

@@ -1,11 +1,6 @@
 /**
- * `npm run api-keys -- <command>`: partner API keys (stored hashed in Cassandra).
- *   create --org <uuid> --name <text> --scopes fleet:read,telemetry:read [--class partner-standard]
- *          [--expires-days 90] [--trusted-documents-only]
- *   rotate <keyId>     new key, same organization/scopes/class; the old one is revoked
- *   revoke <keyId>
- *   list --org <uuid>
- * The key (fgk_…) is printed once and never stored.
+ * `npm run api-keys -- <command>`: partner API keys (stored hashed in Cassandra). USAGE below is
+ * what `npm run api-keys -- help` prints.
  */
 import { ApiKeyStore } from '../router/auth/apiKeys.js';
 import { connectCassandra } from '../platform/cassandra/client.js';
@@ -21,19 +16,47 @@ export const KNOWN_SCOPES = [
   'users:read',
 ];
 
+const USAGE = `npm run api-keys -- <command>: partner API keys (stored hashed in Cassandra)
+
+  orgs                 the organizations (id and name): the --org of the commands below
+  create --org <uuid> --name <text> --scopes fleet:read,telemetry:read
+         [--class partner-standard] [--expires-days 90] [--trusted-documents-only]
+                       prints the key once (fgk_…); it is never stored, only its hash
+  rotate <keyId>       a new key with the same organization, scopes and class; the old one is revoked
+  revoke <keyId>
+  list --org <uuid>    the organization's keys (id and name)
+
+Scopes: ${KNOWN_SCOPES.join(', ')}. Rate classes: the router's RATE_LIMITS.
+Send a key as \`X-Api-Key: fgk_…\` or \`Authorization: ApiKey fgk_…\`, e.g.
+  curl -s http://127.0.0.1:4000/graphql -H "x-api-key: $KEY" \\
+    -H 'content-type: application/json' -d '{"query":"{ fleets { name } }"}'`;
+
+/** At most this many organizations are listed by `orgs` (a development aid, not a report). */
+const ORGANIZATIONS_LISTED = 200;
+
 function option(name: string): string | undefined {
   const index = process.argv.indexOf(`--${name}`);
   return index >= 0 ? process.argv[index + 1] : undefined;
 }
 
 runMain(async () => {
+  const command = process.argv[2];
+  if (!command || ['help', '--help', '-h'].includes(command)) {
+    console.log(USAGE);
+    return;
+  }
   // The router's configuration: a key's --class must be one of the router's RATE_LIMITS.
   const config = loadRouterConfig();
-  const command = process.argv[2];
   const cassandra = await connectCassandra(config);
   const store = new ApiKeyStore(cassandra);
   try {
-    if (command === 'create') {
+    if (command === 'orgs') {
+      const result = await cassandra.execute(
+        `SELECT organization_id, name FROM organizations LIMIT ${ORGANIZATIONS_LISTED}`,
+      );
+      for (const row of result.rows)
+        console.log(`${String(row['organization_id'])}\t${row['name']}`);
+    } else if (command === 'create') {
       const org = option('org');
       if (!org || !isUuid(org)) throw new StartupError('--org must be an organization uuid');
       const scopes = (option('scopes') ?? 'fleet:read').split(',').map((s) => s.trim());
@@ -76,7 +99,7 @@ runMain(async () => {
       for (const key of await store.listForOrganization(org))
         console.log(`${key.keyId}\t${key.name}`);
     } else {
-      throw new StartupError('usage: api-keys create|rotate|revoke|list (see scripts/api-keys.ts)');
+      throw new StartupError(`unknown command "${command}"\n\n${USAGE}`);
     }
   } finally {
     await cassandra.shutdown();
