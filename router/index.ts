@@ -21,12 +21,10 @@
  *   requests/s (measured side by side, bench/README.md).
  */
 import cluster from 'node:cluster';
-import { connectCassandra } from '../platform/cassandra/client.js';
 import { loadRouterConfig } from '../platform/config/load.js';
 import { createLogger } from '../platform/logger.js';
-import { createRedis } from '../platform/redis/client.js';
 import { runMain } from '../platform/startup.js';
-import { createRouter } from './server.js';
+import { startTelemetry } from '../platform/telemetry.js';
 
 runMain(async () => {
   const config = loadRouterConfig();
@@ -47,6 +45,11 @@ runMain(async () => {
     process.once('SIGINT', () => stop('SIGINT'));
     return;
   }
+  // Tracing (when configured) first, then the modules it instruments (platform/telemetry.ts).
+  const telemetry = await startTelemetry(config.telemetry);
+  const { connectCassandra } = await import('../platform/cassandra/client.js');
+  const { createRedis } = await import('../platform/redis/client.js');
+  const { createRouter } = await import('./server.js');
   const cassandra = await connectCassandra(config);
   const redis = createRedis(config);
   const router = await createRouter(config, { cassandra, redis, logger });
@@ -61,6 +64,7 @@ runMain(async () => {
     await router.close();
     redis.disconnect();
     await cassandra.shutdown();
+    await telemetry.shutdown();
     process.exit(0);
   };
   process.once('SIGTERM', () => void shutdown('SIGTERM'));

@@ -151,6 +151,23 @@ function cacheMetrics(registers: Registers) {
       help: 'Responses held in the in-process cache layer',
       registers,
     }),
+    entityCacheHits: new Counter({
+      name: 'fleetgraph_router_entity_cache_hits_total',
+      help: 'Entities of _entities fetches served from the entity cache, by subgraph',
+      labelNames: ['subgraph'],
+      registers,
+    }),
+    entityCacheMisses: new Counter({
+      name: 'fleetgraph_router_entity_cache_misses_total',
+      help: 'Entities of cacheable _entities fetches sent to the subgraph, by subgraph',
+      labelNames: ['subgraph'],
+      registers,
+    }),
+    entityCacheLocalEntries: new Gauge({
+      name: 'fleetgraph_router_entity_cache_local_entries',
+      help: "Entities held in the entity cache's in-process layer",
+      registers,
+    }),
     redisBypasses: new Counter({
       name: 'fleetgraph_router_redis_bypass_total',
       help: 'Times Redis was unavailable and the router went on without it',

@@ -34,6 +34,7 @@ import { Authenticator } from './auth/authenticate.js';
 import { AuthFailureLimiter } from './auth/failureLimit.js';
 import { JwtVerifier } from './auth/jwt.js';
 import { SessionRevocationCheck } from './auth/sessionRevocation.js';
+import { EntityCache } from './cache/entityCache.js';
 import { ResponseCache } from './cache/responseCache.js';
 import { TagVersions } from './cache/tagVersions.js';
 import { ExecutionLimit } from './executionLimit.js';
@@ -222,6 +223,10 @@ function gatewayOf(
   },
 ): ApolloGateway {
   const { metrics, agent, subgraphs, supergraph, versions } = shared;
+  // One for all subgraphs: its keys name the subgraph.
+  const entityCache = config.entityCache
+    ? new EntityCache(deps.redis, versions, metrics)
+    : undefined;
   return new ApolloGateway({
     supergraphSdl: supergraphFromFile(config.supergraphPath, deps.logger, (sdl) => {
       supergraph.subgraphUrls = { ...subgraphUrlsOf(sdl), ...config.subgraphUrls };
@@ -237,6 +242,7 @@ function gatewayOf(
         metrics,
         agent,
         tags: config.responseCache.enabled ? 'all' : 'writes',
+        ...(entityCache ? { entityCache } : {}),
         onPolicy: (subgraph, fingerprint) => versions.policySeen(subgraph, fingerprint),
         logger: deps.logger.child({ component: 'subgraph-client' }),
       });

@@ -16,13 +16,18 @@
  *   this body (identity.ts: a captured header set is good for nothing else), and the request id,
  * - identical fetches within one request (same subgraph, same body) sent once,
  * - the subgraph's Cache-Control folded into the request's cache policy, and its entity tags
- *   (subgraphs/kit/cassandra/entityTags.ts) collected for the response cache.
+ *   (subgraphs/kit/cassandra/entityTags.ts) collected for the response cache,
+ * - a query's `_entities` fetches through the entity cache (entityFetch.ts): only the
+ *   entities it does not hold are asked for.
  */
 import type { GraphQLDataSource, GraphQLDataSourceProcessOptions } from '@apollo/gateway';
-import type { GatewayGraphQLResponse } from '@apollo/server-gateway-interface';
+import type {
+  GatewayGraphQLRequest,
+  GatewayGraphQLResponse,
+} from '@apollo/server-gateway-interface';
 import { GraphQLError } from 'graphql';
 import CircuitBreaker from 'opossum';
-import { Agent, request, type Dispatcher } from 'undici';
+import type { Agent } from 'undici';
 import {
   policyTag,
   TAGS_EXTENSION,
@@ -35,15 +40,20 @@ import {
   REQUEST_ID_HEADER,
   signEncodedIdentity,
 } from '../platform/contract/identity.js';
+import type { EntityCache } from './cache/entityCache.js';
+import {
+  fetchEntities,
+  isEntitiesFetch,
+  restrictCachePolicy,
+  type Fetched,
+} from './entityFetch.js';
 import type { RouterContext, SubgraphReply } from './graphql/context.js';
 import type { Logger } from '../platform/logger.js';
 import type { RouterMetrics } from './metrics.js';
-import {
-  failureOf,
-  isGraphQLErrorResponse,
-  mayHaveExecuted,
-  SubgraphHttpError,
-} from './subgraphFailures.js';
+import { failureOf, mayHaveExecuted, SubgraphHttpError } from './subgraphFailures.js';
+import { postToSubgraph } from './subgraphHttp.js';
+
+export { createSubgraphAgent } from './subgraphHttp.js';
 
 export interface SubgraphClientOptions {
   readonly name: string;
@@ -68,18 +78,10 @@ export interface SubgraphClientOptions {
   readonly tags: 'all' | 'writes';
   /** Where a failed fetch's detail is logged (never sent to the client). */
   readonly logger?: Pick<Logger, 'warn'>;
+  /** The entity cache (ENTITY_CACHE): `_entities` fetches of queries go through it. */
+  readonly entityCache?: EntityCache;
   /** Told the policy fingerprint of every answer (TagVersions.policySeen). */
   readonly onPolicy?: (subgraph: string, fingerprint: string) => void;
-}
-
-/** Shared keep-alive pool for all subgraph calls of one router process. */
-export function createSubgraphAgent(): Agent {
-  return new Agent({
-    keepAliveTimeout: 30_000,
-    keepAliveMaxTimeout: 60_000,
-    connections: 256,
-    pipelining: 1,
-  });
 }
 
 export class SubgraphClient implements GraphQLDataSource<RouterContext> {
@@ -110,20 +112,74 @@ export class SubgraphClient implements GraphQLDataSource<RouterContext> {
   async process(
     options: GraphQLDataSourceProcessOptions<RouterContext>,
   ): Promise<GatewayGraphQLResponse> {
-    const { name, metrics } = this.options;
     const { request: fetch } = options;
     const context = options.context as RouterContext | undefined;
     if (!fetch.query) throw new Error('Missing query');
     const isMutation = /^\s*mutation\b/.test(fetch.query);
+    const { entityCache: cache, name, metrics } = this.options;
+    if (cache && context && !isMutation && isEntitiesFetch(fetch)) {
+      const overallPolicy =
+        'incomingRequestContext' in options
+          ? options.incomingRequestContext.overallCachePolicy
+          : undefined;
+      const entities = { cache, subgraph: name, metrics, context, request: fetch, overallPolicy };
+      // Every tag, whatever the response cache: the entity cache stores under them.
+      return fetchEntities(entities, (variables) => this.fetchOnce(options, variables, '1'));
+    }
+    const tags = this.options.tags === 'all' ? '1' : 'writes';
+    return (await this.fetchOnce(options, fetch.variables, tags)).response;
+  }
+
+  /** One fetch to the subgraph (deduplicated within the request), with `variables`. */
+  private async fetchOnce(
+    options: GraphQLDataSourceProcessOptions<RouterContext>,
+    variables: GatewayGraphQLRequest['variables'],
+    tagsWanted: '1' | 'writes',
+  ): Promise<Fetched> {
+    const { name } = this.options;
+    const { request: fetch } = options;
+    const context = options.context as RouterContext | undefined;
+    const isMutation = /^\s*mutation\b/.test(fetch.query!);
     const body = JSON.stringify({
       query: fetch.query,
-      variables: fetch.variables,
+      variables,
       operationName: fetch.operationName,
     });
-    const headers = this.headersFor(context, body);
+    const headers = this.headersFor(context, body, tagsWanted);
+    const reply = await this.dispatch(context, name, body, headers, isMutation);
 
+    // Parsed per consumer: a deduplicated reply may feed two fetch nodes, and the gateway
+    // merges results into the objects it is given.
+    const response = JSON.parse(reply.text) as GatewayGraphQLResponse;
+    const tags = response.extensions?.[TAGS_EXTENSION] as ReportedTags | undefined;
+    if (tags) {
+      if (context?.cache) {
+        for (const tag of tags.reads ?? []) context.cache.reads.add(tag);
+        for (const tag of tags.writes ?? []) context.cache.writes.add(tag);
+        context.cache.reads.add(policyTag(name));
+      }
+      if (tags.policy) this.options.onPolicy?.(name, tags.policy);
+      delete response.extensions![TAGS_EXTENSION];
+    }
+    if ('incomingRequestContext' in options)
+      restrictCachePolicy(options.incomingRequestContext.overallCachePolicy, reply.cacheControl);
+    return {
+      response,
+      cacheControl: reply.cacheControl,
+      reads: tagsWanted === '1' ? (tags?.reads ?? undefined) : undefined,
+    };
+  }
+
+  /** Sends a body (once per request and body), through the breaker, counting and logging. */
+  private async dispatch(
+    context: RouterContext | undefined,
+    name: string,
+    body: string,
+    headers: Record<string, string>,
+    isMutation: boolean,
+  ): Promise<SubgraphReply> {
+    const { metrics } = this.options;
     const stopTimer = metrics.subgraphFetchDuration.startTimer({ subgraph: name });
-    let reply: SubgraphReply;
     try {
       const memo = isMutation ? undefined : context?.fetchState?.fetches;
       const memoKey = `${name}\n${body}`;
@@ -134,8 +190,9 @@ export class SubgraphClient implements GraphQLDataSource<RouterContext> {
         pending = this.breaker.fire(() => this.sendWithRetries(body, headers, attempts, timeoutMs));
         memo?.set(memoKey, pending);
       }
-      reply = await pending;
+      const reply = await pending;
       metrics.subgraphFetches.inc({ subgraph: name, outcome: 'ok' });
+      return reply;
     } catch (error) {
       metrics.subgraphFetches.inc({
         subgraph: name,
@@ -157,34 +214,21 @@ export class SubgraphClient implements GraphQLDataSource<RouterContext> {
     } finally {
       stopTimer();
     }
-
-    // Parsed per consumer: a deduplicated reply may feed two fetch nodes, and the gateway
-    // merges results into the objects it is given.
-    const response = JSON.parse(reply.text) as GatewayGraphQLResponse;
-    const tags = response.extensions?.[TAGS_EXTENSION] as ReportedTags | undefined;
-    if (tags) {
-      if (context?.cache) {
-        for (const tag of tags.reads ?? []) context.cache.reads.add(tag);
-        for (const tag of tags.writes ?? []) context.cache.writes.add(tag);
-        context.cache.reads.add(policyTag(name));
-      }
-      if (tags.policy) this.options.onPolicy?.(name, tags.policy);
-      delete response.extensions![TAGS_EXTENSION];
-    }
-    if ('incomingRequestContext' in options)
-      restrictCachePolicy(options.incomingRequestContext.overallCachePolicy, reply.cacheControl);
-    return response;
   }
 
   /**
    * The identity is encoded once per request; the signature is per fetch, over this subgraph's
    * name and this body (an HMAC and a SHA-256 of a few KB: microseconds).
    */
-  private headersFor(context: RouterContext | undefined, body: string): Record<string, string> {
+  private headersFor(
+    context: RouterContext | undefined,
+    body: string,
+    tagsWanted: '1' | 'writes',
+  ): Record<string, string> {
     const base: Record<string, string> = {
       'content-type': 'application/json',
       accept: 'application/json',
-      [TAGS_REQUEST_HEADER]: this.options.tags === 'all' ? '1' : 'writes',
+      [TAGS_REQUEST_HEADER]: tagsWanted,
     };
     if (!context?.identity) return base;
     const state = context.fetchState;
@@ -206,7 +250,7 @@ export class SubgraphClient implements GraphQLDataSource<RouterContext> {
   ): Promise<SubgraphReply> {
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.send(body, headers, timeoutMs);
+        return await postToSubgraph(this.options.url, this.options.agent, body, headers, timeoutMs);
       } catch (error) {
         // A subgraph's 4xx answer will not change on a retry.
         const status = error instanceof SubgraphHttpError ? error.status : undefined;
@@ -217,70 +261,4 @@ export class SubgraphClient implements GraphQLDataSource<RouterContext> {
       }
     }
   }
-
-  private async send(
-    body: string,
-    headers: Record<string, string>,
-    timeoutMs: number,
-  ): Promise<SubgraphReply> {
-    // undici's headersTimeout and bodyTimeout bound the wait for the headers and each pause
-    // between body chunks, not the whole answer: a subgraph streaming its body a few bytes at a
-    // time held the request for as long as it streamed (test/faults/subgraph-loss.test.ts saw
-    // ~10 s with a 400 ms timeout). One timer per attempt makes SUBGRAPH_TIMEOUT_MS a deadline.
-    const deadline = new AbortController();
-    const timer = setTimeout(
-      () => deadline.abort(new Error(`no complete answer within ${timeoutMs} ms`)),
-      timeoutMs,
-    );
-    let response: Dispatcher.ResponseData;
-    let text: string;
-    try {
-      response = await request(this.options.url, {
-        method: 'POST',
-        headers,
-        body,
-        dispatcher: this.options.agent,
-        headersTimeout: timeoutMs,
-        bodyTimeout: timeoutMs,
-        signal: deadline.signal,
-      });
-      text = await response.body.text();
-    } finally {
-      clearTimeout(timer);
-    }
-    // A 400 carrying GraphQL errors is the subgraph refusing this request (e.g. a DateTime
-    // literal the supergraph's opaque scalar let through), not the subgraph failing: it is
-    // answered like any GraphQL result, so the client gets the subgraph's coded errors and the
-    // breaker does not count it. Found by test/e2e/hostile-input.test.ts: as a failure, a few
-    // `telemetry(from: "x")` requests opened fleet's breaker for every caller, and the message
-    // carried the subgraph's raw response body.
-    if (response.statusCode === 400 && isGraphQLErrorResponse(text))
-      return { text, cacheControl: undefined };
-    if (response.statusCode < 200 || response.statusCode >= 300)
-      throw new SubgraphHttpError(response.statusCode, text);
-    const cacheControl = response.headers['cache-control'];
-    return {
-      text,
-      cacheControl: Array.isArray(cacheControl) ? cacheControl.join(',') : cacheControl,
-    };
-  }
-}
-
-/**
- * Folds a subgraph's Cache-Control into the request's overall policy, as the gateway's own
- * data source does: no header or no max-age means "do not cache".
- */
-function restrictCachePolicy(policy: unknown, header: string | undefined): void {
-  if (!policy || typeof (policy as { restrict?: unknown }).restrict !== 'function') return;
-  const maxAge = header ? /max-age=(\d+)/.exec(header)?.[1] : undefined;
-  const scope =
-    header && /\bprivate\b/.test(header)
-      ? 'PRIVATE'
-      : header && /\bpublic\b/.test(header)
-        ? 'PUBLIC'
-        : undefined;
-  (policy as { restrict(hint: { maxAge: number; scope?: 'PUBLIC' | 'PRIVATE' }): void }).restrict({
-    maxAge: maxAge ? Number(maxAge) : 0,
-    ...(scope ? { scope } : {}),
-  });
 }

@@ -12,7 +12,9 @@
  * esbuild transpiles file by file (no bundling, no type checking — `npm run check:types` does
  * that), so a build takes well under a second and runs at every start. The subgraph SDL files
  * are copied beside the built subgraphs, which load `../../schema/subgraphs/<name>.graphql`
- * relative to themselves. Tests run the TypeScript sources directly, in process.
+ * relative to themselves, and the CQL migrations beside the built scripts, which read
+ * `../schema/cql/` (`dist/scripts/migrate.js`: the container image's migration job, Dockerfile).
+ * Tests run the TypeScript sources directly, in process.
  */
 import { cpSync, readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
@@ -47,7 +49,8 @@ export function buildForRuntime(): void {
     sourcemap: 'linked',
     logLevel: 'warning',
   });
-  cpSync(join(ROOT, 'schema/subgraphs'), join(DIST, 'schema/subgraphs'), { recursive: true });
+  for (const dir of ['schema/subgraphs', 'schema/cql'])
+    cpSync(join(ROOT, dir), join(DIST, dir), { recursive: true });
   built = true;
 }
 

@@ -7,11 +7,13 @@ import { loadToolConfig } from '../platform/config/load.js';
 import { connectCassandra } from '../platform/cassandra/client.js';
 import { migrate, MigrationError, readMigrations } from '../platform/cassandra/migrations.js';
 import { runMain, StartupError } from '../platform/startup.js';
+import { backfillRobotPages } from './backfill-robot-pages.js';
 import { backfillUniqueClaims } from './backfill-unique-claims.js';
 
 /** Data steps that go with a schema migration: run once, right after it is applied. */
 const DATA_STEPS: Readonly<Record<string, typeof backfillUniqueClaims>> = {
   '006_unique_per_organization': backfillUniqueClaims,
+  '008_robots_by_fleet_page': backfillRobotPages,
 };
 
 runMain(async () => {

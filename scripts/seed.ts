@@ -97,6 +97,13 @@ runMain(async () => {
        last_heartbeat_at, latitude, longitude, heading, operator_id, current_mission_id, registered_at)
      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
   );
+  const robotPageRows = table(
+    `INSERT INTO {ks}.robots_by_fleet_page (fleet_id, robot_id, organization_id, serial, model, status, battery_percent,
+       firmware, last_heartbeat_at, latitude, longitude, heading, operator_id, current_mission_id, current_mission_status,
+       registered_at)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    1,
+  );
   const robotFleetRows = table(
     'INSERT INTO {ks}.robots_by_fleet (fleet_id, bucket, robot_id) VALUES (?, ?, ?)',
     2,
@@ -240,7 +247,7 @@ runMain(async () => {
           missionRobotRows.push([robotId, createdAt.getUTCFullYear(), missionId, missionStatus]);
         }
         const battery = Math.round(rnd() * 1000) / 10;
-        robotRows.push([
+        const robot = [
           robotId,
           orgId,
           fleetId,
@@ -255,6 +262,15 @@ runMain(async () => {
           rnd() * 360,
           operatorId,
           currentMission,
+          registeredAt,
+        ];
+        robotRows.push(robot);
+        robotPageRows.push([
+          fleetId,
+          robotId,
+          ...robot.slice(1, 2),
+          ...robot.slice(3, 14),
+          currentMission ? 'IN_PROGRESS' : null,
           registeredAt,
         ]);
         robotFleetRows.push([fleetId, bucketOf(robotId), robotId]);

@@ -13,7 +13,7 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { SourceMap } from 'node:module';
 import { tmpdir, userInfo } from 'node:os';
-import { join, relative } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 interface ProfileNode {
@@ -85,12 +85,49 @@ function tsxSourceMaps(): Map<string, SourceMap> {
   return new Map([...maps].map(([source, { map }]) => [source, map]));
 }
 
+/**
+ * The harness runs our code as built by scripts/build.ts (dist/, esbuild, `sourcemap: linked`):
+ * a frame of dist/router/x.js maps back to router/x.ts through dist/router/x.js.map.
+ */
+const builtMaps = new Map<string, SourceMap | null>();
+function builtLocation(
+  path: string,
+  line: number,
+  column: number,
+): { path: string; line: number } | undefined {
+  if (!path.endsWith('.js') || !path.includes('/dist/') || path.includes('/node_modules/'))
+    return undefined;
+  if (!builtMaps.has(path)) {
+    try {
+      builtMaps.set(path, new SourceMap(JSON.parse(readFileSync(`${path}.map`, 'utf8')) as never));
+    } catch {
+      builtMaps.set(path, null);
+    }
+  }
+  const entry = builtMaps.get(path)?.findEntry(line, column) as
+    { originalSource?: string; originalLine?: number } | undefined;
+  if (!entry?.originalSource || entry.originalLine === undefined) return undefined;
+  const source = entry.originalSource.startsWith('file://')
+    ? fileURLToPath(entry.originalSource)
+    : resolve(dirname(path), entry.originalSource);
+  return { path: source, line: entry.originalLine };
+}
+
+/** Relative to the repository; node_modules from there on (a worktree may link another's). */
+function repoPath(root: string, path: string): string {
+  const rel = relative(root, path);
+  const modules = rel.indexOf('node_modules/');
+  return rel.startsWith('..') && modules >= 0 ? rel.slice(modules) : rel;
+}
+
 function locator(root: string): (url: string, line: number, column: number) => string {
   let maps: Map<string, SourceMap> | undefined;
   return (url, line, column) => {
     if (!url) return '(native)';
     if (!url.startsWith('file://')) return `${url}:${line + 1}`;
     const path = fileURLToPath(url);
+    const built = builtLocation(path, line, column);
+    if (built) return `${repoPath(root, built.path)}:${built.line + 1}`;
     let originalLine = line;
     if (path.endsWith('.ts') && !path.includes('/node_modules/')) {
       maps ??= tsxSourceMaps();
@@ -98,7 +135,7 @@ function locator(root: string): (url: string, line: number, column: number) => s
         { originalLine?: number } | undefined;
       if (entry?.originalLine !== undefined) originalLine = entry.originalLine;
     }
-    return `${relative(root, path)}:${originalLine + 1}`;
+    return `${repoPath(root, path)}:${originalLine + 1}`;
   };
 }
 
@@ -108,6 +145,11 @@ export function selfTimeTop(
   root: string,
   count: number,
   window?: { readonly startUs: number; readonly endUs: number },
+  /**
+   * `samples` ranks by tick count instead: on an oversubscribed machine a tick after the process
+   * was descheduled carries the whole gap, and a function sampled once can rank high by time.
+   */
+  rank: 'time' | 'samples' = 'time',
 ): SelfTimeSummary {
   const profile = JSON.parse(readFileSync(profileFile, 'utf8')) as CpuProfile;
   const byId = new Map(profile.nodes.map((node) => [node.id, node]));
@@ -173,7 +215,7 @@ export function selfTimeTop(
   }
   // Ticks are not evenly spaced (a garbage collection delays the next one), so time, not the
   // tick count, ranks functions — unless the profile has no durations (hitCount only).
-  const timed = busyUs > 0;
+  const timed = busyUs > 0 && rank === 'time';
   const busySamples = Math.max(1, total - idle);
   const weight = (entry: { samples: number; us: number }) => (timed ? entry.us : entry.samples);
   const busy = timed ? busyUs : busySamples;

@@ -28,6 +28,7 @@ export type {
   SubgraphConfig,
   ToolConfig,
 } from './slices.js';
+export type { TelemetrySettings } from './telemetry.js';
 
 /** Thrown for a bad configuration; its message is one line naming the variable(s). */
 export class ConfigError extends Error {

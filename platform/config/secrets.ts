@@ -31,12 +31,18 @@ export type SecretVariable = keyof typeof DEVELOPMENT_SECRETS;
 /**
  * Every secret value this repository has ever published: the development values, the single
  * development secret used for all three purposes before they were split, and the examples in
- * the docs, docker-compose.yml and `.env` examples (test/security/production-secrets.test.ts
- * fails when one of those shows a secret missing here). Production refuses each of them.
+ * the docs, docker-compose.yml, `.env` examples and the dev Kubernetes overlay
+ * (test/unit/config.test.ts and test/unit/k8s-manifests.test.ts fail when one of those shows a
+ * secret missing here). Production refuses each of them.
  */
 export const PUBLISHED_SECRETS: readonly string[] = [
   ...Object.values(DEVELOPMENT_SECRETS),
   'fleetgraph-development-secret-do-not-use-in-production',
+  // .env.example (docker-compose.yml) and deploy/k8s/overlays/dev/secret.yaml.
+  'example-identity-signing-secret-replace-me-0123456789',
+  'example-cursor-signing-secret-replace-me-0123456789',
+  'example-jwt-hs256-secret-for-development-replace-me-0123456789',
+  'example-operator-token-replace-me-0123456789',
 ];
 
 /** Fewer distinct characters than this is a placeholder (`xxxx…`, `changeme…`), not a key. */

@@ -22,8 +22,10 @@ import {
   redisVariables,
   routerVariables,
   subgraphPortVariables,
+  telemetryVariables,
   type SubgraphName,
 } from './variables.js';
+import { telemetrySettings } from './telemetry.js';
 
 type Context = z.core.$RefinementCtx;
 const fail = (ctx: Context, variable: string, message: string): never => {
@@ -148,6 +150,7 @@ function routerSettings(env: Parsed<typeof routerVariables>) {
     responseCache: env.RESPONSE_CACHE
       ? { enabled: true as const, minUses: env.RESPONSE_CACHE_MIN_USES }
       : { enabled: false as const },
+    entityCache: env.ENTITY_CACHE,
     admission: {
       maxConcurrentExecutions: env.ROUTER_MAX_CONCURRENT_EXECUTIONS,
       maxQueuedExecutions: env.ROUTER_MAX_QUEUED_EXECUTIONS,
@@ -194,6 +197,7 @@ export const routerConfigSchema = z
     ...identityVariables,
     ...jwtVariables,
     ...routerVariables,
+    ...telemetryVariables,
   })
   .transform((env, ctx) => {
     const process = processSettings(env);
@@ -203,6 +207,7 @@ export const routerConfigSchema = z
       ...process,
       ...routerSettings(env),
       ops: opsSettings(env, process.isProduction, ctx),
+      telemetry: telemetrySettings(env, 'fleetgraph-router'),
       cassandra: cassandraSettings(env, ctx),
       redis: redisSettings(env, ctx),
       identitySigningSecret: secretOf(
@@ -230,6 +235,7 @@ export function subgraphConfigSchema(name: SubgraphName) {
       ...identityVariables,
       ...cursorVariables,
       ...subgraphPortVariables[name],
+      ...telemetryVariables,
     })
     .transform((env, ctx) => {
       const process = processSettings(env);
@@ -239,6 +245,7 @@ export function subgraphConfigSchema(name: SubgraphName) {
         ...process,
         name,
         port: (env as unknown as Record<string, number>)[portVariable] as number,
+        telemetry: telemetrySettings(env, `fleetgraph-${name}`),
         cassandra: cassandraSettings(env, ctx),
         identitySigningSecret: secretOf(
           'IDENTITY_SIGNING_SECRET',

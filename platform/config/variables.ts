@@ -204,6 +204,8 @@ export const routerVariables = {
    * responses asked for once, which fill the cache and cost a Redis write each, never a hit.
    */
   RESPONSE_CACHE_MIN_USES: int(1, 10, 2),
+  /** Whether the router caches `_entities` fetches per entity in Redis (router/cache/entityCache.ts). */
+  ENTITY_CACHE: bool.default(true),
   /** Whether requests without credentials are served (as the anonymous identity). */
   ROUTER_ALLOW_ANONYMOUS: bool.default(true),
   SUBGRAPH_TIMEOUT_MS: int(50, 120_000, 5000),
@@ -246,6 +248,26 @@ export const routerVariables = {
   CACHE_INVALIDATION_RATE_LIMIT: int(1, 10_000, 30),
 };
 
+/**
+ * The router and every subgraph: OpenTelemetry tracing, as the OpenTelemetry specification
+ * names the variables; on only when an OTLP exporter is configured (telemetry.ts).
+ */
+export const telemetryVariables = {
+  OTEL_SDK_DISABLED: bool.default(false),
+  /** `otlp` or `none`; unset: `otlp` when an OTLP endpoint is set. */
+  OTEL_TRACES_EXPORTER: z.enum(['otlp', 'none']).optional(),
+  /** The collector's base URL (traces go to `<endpoint>/v1/traces`). */
+  OTEL_EXPORTER_OTLP_ENDPOINT: z.url({ error: 'must be a URL' }).optional(),
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: z.url({ error: 'must be a URL' }).optional(),
+  /** OTLP over HTTP only: protobuf (the specification's default) or JSON. */
+  OTEL_EXPORTER_OTLP_PROTOCOL: z.enum(['http/protobuf', 'http/json']).default('http/protobuf'),
+  OTEL_EXPORTER_OTLP_HEADERS: z.string().optional(),
+  OTEL_SERVICE_NAME: z.string().min(1).optional(),
+  OTEL_RESOURCE_ATTRIBUTES: z.string().optional(),
+  /** The fraction of new traces sampled (parent-based: subgraphs follow the router). */
+  OTEL_TRACES_SAMPLER_ARG: z.coerce.number().min(0).max(1).default(1),
+};
+
 /** Each subgraph its own port; a subgraph reads only its own. */
 export const subgraphPortVariables = {
   users: { USERS_PORT: port.default(4001) },
@@ -263,6 +285,7 @@ export const ALL_VARIABLES: readonly string[] = Object.keys({
   ...cursorVariables,
   ...jwtVariables,
   ...routerVariables,
+  ...telemetryVariables,
   ...subgraphPortVariables.users,
   ...subgraphPortVariables.sessions,
   ...subgraphPortVariables.fleet,

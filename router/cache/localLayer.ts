@@ -30,7 +30,8 @@ export class LocalLayer {
   private readonly entries: LRUCache<string, LocalEntry>;
   private readonly byTag = new Map<string, Set<string>>();
 
-  constructor(maxBytes: number, metrics: RouterMetrics) {
+  /** `metrics.cacheEntries`: the gauge of this layer's size (the response or entity cache's). */
+  constructor(maxBytes: number, metrics: Pick<RouterMetrics, 'cacheEntries'>) {
     this.entries = new LRUCache<string, LocalEntry>({
       maxSize: maxBytes,
       sizeCalculation: (entry) => entry.body.length + 64,

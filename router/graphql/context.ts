@@ -8,6 +8,8 @@ import type { Identity } from '../../platform/contract/identity.js';
 export interface RouterContext {
   readonly identity: Identity;
   readonly requestId: string;
+  /** A partner key limited to trusted documents: part of who may share cached data (keys.ts). */
+  readonly restricted?: boolean;
   /** What the response cache needs to know about this request, filled during execution. */
   readonly cache: RequestCacheState;
   /** Per-request memo of the encoded identity and of in-flight identical fetches. */

@@ -21,6 +21,7 @@ export function formatRouterError(
     // Subgraph errors arrive with the subgraph's extensions; keep only what clients need.
     return {
       ...formatted,
+      message: withoutSyntaxErrorPrefix(formatted.message),
       extensions: { code, ...pick(formatted.extensions, ['argumentName', 'typename', 'subgraph']) },
     };
   }
@@ -40,4 +41,15 @@ function pick(
   return Object.fromEntries(
     keys.filter((k) => source?.[k] !== undefined).map((k) => [k, source![k]]),
   );
+}
+
+/**
+ * graphql-armor raises its limits (depth, aliases, tokens, directives) through graphql-js's
+ * `syntaxError`, so they read "Syntax Error: Query depth limit of 12 exceeded, found 16." for a
+ * document whose syntax is fine. The prefix is dropped for those; a real parse error keeps it.
+ */
+function withoutSyntaxErrorPrefix(message: string): string {
+  return /^Syntax Error: .* limit of \d+ exceeded/.test(message)
+    ? message.slice('Syntax Error: '.length)
+    : message;
 }

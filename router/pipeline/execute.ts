@@ -5,6 +5,7 @@
  * handed back for cacheSettle before it is sent.
  */
 import type { ApolloServer, HTTPGraphQLResponse } from '@apollo/server';
+import type { ServerResponse } from 'node:http';
 import { headerMapOf } from '../../platform/http.js';
 import type { TagVersions } from '../cache/tagVersions.js';
 import type { RouterContext } from '../graphql/context.js';
@@ -32,6 +33,7 @@ export function executeStage(deps: {
       context: async () => ({
         identity: auth.identity,
         requestId: state.id,
+        restricted: auth.requireTrustedDocuments,
         cache,
         fetchState: { fetches: new Map() },
       }),
@@ -39,6 +41,8 @@ export function executeStage(deps: {
     for (const [key, value] of response.headers) res.setHeader(key, value);
     res.statusCode = response.status ?? 200;
     if (res.statusCode === 500 && refusedBeforeExecution(response.body)) res.statusCode = 400;
+    if (res.statusCode === 400 && answersLegacyJson(res) && failedBeforeData(response.body))
+      res.statusCode = 200;
     if (response.body.kind !== 'complete') {
       for await (const chunk of response.body.asyncIterator) res.write(chunk);
       res.end();
@@ -56,6 +60,25 @@ function refusedBeforeExecution(body: HTTPGraphQLResponse['body']): boolean {
   return (
     body.kind === 'complete' &&
     /"code":"GRAPHQL_(VALIDATION|PARSE)_FAILED"/.test(body.string) &&
+    !body.string.includes('"data"')
+  );
+}
+
+/**
+ * GraphQL-over-HTTP: a client that accepts only `application/json` (the legacy media type)
+ * cannot tell a GraphQL error from a transport failure by status, so the server SHOULD answer
+ * a well-formed request whose document fails to parse or validate, or whose variables fail to
+ * coerce, with 200 and the errors; `application/graphql-response+json` clients keep the 400
+ * (graphql-http's audit). Such a response is never cached: it has errors.
+ */
+function answersLegacyJson(res: ServerResponse): boolean {
+  return String(res.getHeader('content-type') ?? '').startsWith('application/json');
+}
+
+function failedBeforeData(body: HTTPGraphQLResponse['body']): boolean {
+  return (
+    body.kind === 'complete' &&
+    /"code":"(GRAPHQL_VALIDATION_FAILED|GRAPHQL_PARSE_FAILED|BAD_USER_INPUT)"/.test(body.string) &&
     !body.string.includes('"data"')
   );
 }

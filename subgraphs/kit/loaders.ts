@@ -5,9 +5,11 @@
  * Loaders are created per request (in each subgraph's `context.ts`), never shared: a loader's
  * cache holds what one identity was allowed to see. Each batch is counted
  * (fleetgraph_dataloader_batches_total, fleetgraph_dataloader_batch_size) so tests can prove
- * that N parents or N entity representations cost one batch, not N.
+ * that N parents or N entity representations cost one batch, not N; when tracing, each batch
+ * is a span (platform/telemetry.ts).
  */
 import DataLoader from 'dataloader';
+import { traceBatch } from '../../platform/telemetry.js';
 import type { SubgraphMetrics } from './metrics.js';
 
 /** Largest batch one loader sends; bigger sets of keys are split by DataLoader. */
@@ -47,7 +49,12 @@ export function createLoader<V>(
   return new DataLoader<string, V | null>(async (keys) => {
     metrics.loaderBatches.inc({ loader: name });
     metrics.loaderBatchSize.observe({ loader: name }, keys.length);
-    const values = await fetch(keys);
+    // One span per batch when tracing (its Cassandra statements are its children).
+    const values = await traceBatch(
+      `dataloader ${name}`,
+      { 'dataloader.batch_size': keys.length },
+      () => fetch(keys),
+    );
     if (values.length !== keys.length) {
       throw new Error(`${name}: batch returned ${values.length} values for ${keys.length} keys`);
     }

@@ -1,5 +1,5 @@
 /** Entry point: `node --import tsx subgraphs/users/index.ts` (port USERS_PORT, default 4001). */
 import { runSubgraph } from '../kit/main.js';
-import { usersSubgraph } from './subgraph.js';
 
-runSubgraph(usersSubgraph);
+// Imported once tracing has started (kit/main.ts).
+runSubgraph({ name: 'users', load: async () => (await import('./subgraph.js')).usersSubgraph });

@@ -224,6 +224,7 @@ describe('authorization through the router: the permission matrix, end to end', 
       scratchFleet,
       BUCKETS,
     ]);
+    await cql('DELETE FROM robots_by_fleet_page WHERE fleet_id = ?', [scratchFleet]);
     for (const status of STATUSES)
       await cql(
         'DELETE FROM robots_by_fleet_status WHERE fleet_id = ? AND status = ? AND bucket IN ?',

@@ -184,6 +184,8 @@ describe('the router: authentication, limits, rate limits and resilience end to 
       const { status, body } = await federation.query(query, {}, { token });
       assert.equal(status, 400, JSON.stringify(body));
       assert.match(body.errors?.[0]?.message ?? '', pattern);
+      // A limit is not a syntax error: no "Syntax Error:" prefix (graphql-armor's own).
+      assert.doesNotMatch(body.errors?.[0]?.message ?? '', /^Syntax Error/);
       assert.equal(body.errors?.[0]?.extensions?.['code'], code);
     }
     assert.equal(
@@ -389,5 +391,29 @@ describe('the router: authentication, limits, rate limits and resilience end to 
       400,
       'a simple GET without a preflight header is refused (CSRF prevention)',
     );
+    // A document that fails to parse or validate, or variables that fail to coerce: 400 for a
+    // client that accepts application/graphql-response+json, 200 with the errors for a legacy
+    // application/json client (GraphQL-over-HTTP's SHOULD).
+    const failures = [
+      { query: '{ fleets { name ' },
+      { query: '{ noSuchField }' },
+      { query: 'query($id: ID!) { fleet(id: $id) { name } }', variables: { id: { not: 'an id' } } },
+    ];
+    for (const body of failures) {
+      for (const [accept, status, type] of [
+        ['application/graphql-response+json', 400, /graphql-response\+json/],
+        ['application/json', 200, /^application\/json/],
+      ] as const) {
+        const response = await fetch(federation.url, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', accept },
+          body: JSON.stringify(body),
+        });
+        const answer = (await response.json()) as { data?: unknown; errors?: unknown[] };
+        assert.equal(response.status, status, `${accept}: ${body.query}`);
+        assert.match(response.headers.get('content-type') ?? '', type);
+        assert.ok(answer.errors?.length && answer.data === undefined, JSON.stringify(answer));
+      }
+    }
   });
 });

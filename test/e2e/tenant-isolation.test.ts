@@ -530,6 +530,7 @@ describe('tenant isolation: organization A attacks organization B by every route
           fleet,
           BUCKETS,
         ]);
+        await cql('DELETE FROM robots_by_fleet_page WHERE fleet_id = ?', [fleet]);
         for (const status of STATUSES)
           await cql(
             'DELETE FROM robots_by_fleet_status WHERE fleet_id = ? AND status = ? AND bucket IN ?',

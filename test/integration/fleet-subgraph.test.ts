@@ -87,6 +87,9 @@ describe('fleet subgraph over HTTP against the real Cassandra node', () => {
       robotReads: await fleet.metric('fleetgraph_cassandra_partitions_read_total', {
         table: 'robots_by_id',
       }),
+      pageReads: await fleet.metric('fleetgraph_cassandra_partitions_read_total', {
+        table: 'robots_by_fleet_page',
+      }),
     });
     const before = await read();
     const result = await run();
@@ -97,6 +100,7 @@ describe('fleet subgraph over HTTP against the real Cassandra node', () => {
       missionById: after.missionById - before.missionById,
       robotsByOperator: after.robotsByOperator - before.robotsByOperator,
       robotReads: after.robotReads - before.robotReads,
+      pageReads: after.pageReads - before.pageReads,
     };
   }
 
@@ -177,6 +181,7 @@ describe('fleet subgraph over HTTP against the real Cassandra node', () => {
       scratchFleet,
       BUCKETS,
     ]);
+    await cql('DELETE FROM robots_by_fleet_page WHERE fleet_id = ?', [scratchFleet]);
     for (const status of STATUSES)
       await cql(
         'DELETE FROM robots_by_fleet_status WHERE fleet_id = ? AND status = ? AND bucket IN ?',
@@ -191,8 +196,8 @@ describe('fleet subgraph over HTTP against the real Cassandra node', () => {
     await cassandra.shutdown();
   });
 
-  it('when a fleet lists 100 robots with their current missions, then one robotById and one missionById batch load them', async () => {
-    const { result, robotById, missionById, robotReads } = await measure(() =>
+  it('when a fleet lists 100 robots with their current missions, then one robots_by_fleet_page partition holds them all', async () => {
+    const { result, robotById, missionById, robotReads, pageReads } = await measure(() =>
       fleet.request<RobotPage>(ROBOT_PAGE, { id: SEEDED_FLEET, first: 100 }),
     );
     assert.equal(result.body.errors, undefined);
@@ -205,9 +210,24 @@ describe('fleet subgraph over HTTP against the real Cassandra node', () => {
     assert.ok(
       withMission.every((r) => r.status === 'ACTIVE' && r.currentMission!.status === 'IN_PROGRESS'),
     );
-    assert.equal(robotById, 1);
+    // The page row carries every robot column and the current mission's status (migration 008).
+    assert.equal(pageReads, 1);
+    assert.equal(robotById, 0);
+    assert.equal(missionById, 0);
+    assert.equal(robotReads, 0);
+  });
+
+  it('when a listing asks more of the current mission than its id and status, then the mission is loaded in one batch', async () => {
+    const query = ROBOT_PAGE.replace(
+      'currentMission { id status }',
+      'currentMission { id status steps }',
+    );
+    const { result, missionById, pageReads } = await measure(() =>
+      fleet.request<RobotPage>(query, { id: SEEDED_FLEET, first: 100 }),
+    );
+    assert.equal(result.body.errors, undefined);
+    assert.equal(pageReads, 1);
     assert.equal(missionById, 1);
-    assert.equal(robotReads, 100, 'no robots_by_id key is read twice');
   });
 
   it('when the page holds 10 robots instead of 100, then the number of batches stays the same', async () => {
@@ -216,10 +236,9 @@ describe('fleet subgraph over HTTP against the real Cassandra node', () => {
     );
     const nodes = small.result.body.data!.fleet.robots.nodes;
     assert.equal(nodes.length, 10);
-    assert.equal(small.robotById, 1);
-    // One batch when any robot of the page has a mission to load, none otherwise.
-    assert.equal(small.missionById, nodes.some((robot) => robot.currentMission) ? 1 : 0);
-    assert.equal(small.robotReads, 10);
+    assert.equal(small.pageReads, 1);
+    assert.equal(small.robotById, 0);
+    assert.equal(small.missionById, 0);
 
     const active = await measure(() =>
       fleet.request<RobotPage>(ROBOT_PAGE, { id: SEEDED_FLEET, first: 10, status: 'ACTIVE' }),
@@ -531,6 +550,60 @@ describe('fleet subgraph over HTTP against the real Cassandra node', () => {
     assert.equal(again.body.errors?.[0]?.extensions?.['code'], 'CONFLICT');
     const next = await fleet.request(assign, { id: robotId });
     assert.equal(next.body.errors, undefined, 'a freed robot takes a new mission');
+  });
+
+  it('when a robot is registered, changes status, reports telemetry and takes and ends a mission, then its robots_by_fleet_page row follows robots_by_id', async () => {
+    const robotId = await registerRobot({ operatorId: seedIds.user(0, 1), firmware: 'v9.9.9' });
+    const columns =
+      'serial, model, status, battery_percent, firmware, last_heartbeat_at, latitude, longitude, heading, operator_id, current_mission_id, registered_at';
+    const inStep = async (step: string, missionStatus: string | null) => {
+      const source = (
+        await cql(`SELECT ${columns} FROM robots_by_id WHERE robot_id = ?`, [robotId])
+      ).first();
+      const page = (
+        await cql(
+          `SELECT ${columns}, current_mission_status FROM robots_by_fleet_page WHERE fleet_id = ? AND robot_id = ?`,
+          [scratchFleet, robotId],
+        )
+      ).first();
+      assert.ok(page, `${step}: the page row exists`);
+      for (const column of columns.split(', '))
+        assert.equal(String(page[column]), String(source[column]), `${step}: ${column}`);
+      assert.equal(page['current_mission_status'], missionStatus, `${step}: mission status`);
+    };
+    await inStep('registerRobot', null);
+    const status = await fleet.request(
+      'mutation($id: ID!) { updateRobotStatus(robotId: $id, status: ACTIVE, batteryPercent: 61.5) { id } }',
+      { id: robotId },
+    );
+    assert.equal(status.body.errors, undefined);
+    await inStep('updateRobotStatus', null);
+    const sample = {
+      recordedAt: new Date().toISOString(),
+      batteryPercent: 60,
+      latitude: 52.5,
+      longitude: 13.4,
+    };
+    const reported = await fleet.request(REPORT, { id: robotId, samples: [sample] });
+    assert.equal(reported.body.errors, undefined);
+    await inStep('reportTelemetry', null);
+    const assigned = await fleet.request<{ assignMission: { id: string } }>(
+      'mutation($id: ID!) { assignMission(input: { robotId: $id, steps: ["a"] }) { id } }',
+      { id: robotId },
+    );
+    assert.equal(assigned.body.errors, undefined);
+    await inStep('assignMission', 'IN_PROGRESS');
+    const listed = await pageAll(scratchFleet, 500);
+    assert.deepEqual(listed.find((robot) => robot.id === robotId)?.currentMission, {
+      id: assigned.body.data!.assignMission.id,
+      status: 'IN_PROGRESS',
+    });
+    const completed = await fleet.request(
+      'mutation($id: ID!) { completeMission(missionId: $id, outcome: FAILED) { id } }',
+      { id: assigned.body.data!.assignMission.id },
+    );
+    assert.equal(completed.body.errors, undefined);
+    await inStep('completeMission', null);
   });
 
   it('when five assignMission calls race for one robot, then exactly one wins and the others leave no rows', async () => {

@@ -120,6 +120,10 @@ describe('uniqueness conflicts reveal nothing about other organizations (issue 1
     }
     for (const robot of robots) {
       await cql('DELETE FROM robots_by_id WHERE robot_id = ?', [robot.id]);
+      await cql('DELETE FROM robots_by_fleet_page WHERE fleet_id = ? AND robot_id = ?', [
+        robot.fleet,
+        robot.id,
+      ]);
       await cql('DELETE FROM robots_by_fleet WHERE fleet_id = ? AND bucket = ? AND robot_id = ?', [
         robot.fleet,
         bucketOf(robot.id),

@@ -14,7 +14,6 @@ import { spawn } from 'node:child_process';
 import { createHmac, randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { ALL_BUCKETS } from '../../platform/cassandra/buckets.js';
 import type { CassandraClient } from '../../platform/cassandra/client.js';
 import { loadRouterConfig, loadSubgraphConfig } from '../../platform/config/load.js';
 import { createLogger } from '../../platform/logger.js';
@@ -304,10 +303,11 @@ describe('a router and subgraphs started properly in production', () => {
     const first = await query(token, { id: fleetId });
     const cursor = first.body.data?.fleet.robots.pageInfo.endCursor;
     assert.ok(cursor, JSON.stringify(first.body));
-    // The codec's signature (subgraphs/kit/cassandra/pagination.ts: pageBucketsTogether's
-    // fingerprint, fleets.ts' robotIdsOfFleet) over the same body, with another key.
+    // The codec's signature (subgraphs/kit/cassandra/pagination.ts: pageAcrossBuckets'
+    // fingerprint, robotPages.ts' robotsOfFleet: one partition, the fleet's) over the same body,
+    // with another key.
     const [body] = cursor.split('.') as [string];
-    const fingerprint = `fleet-robots:${fleetId}:all|in|${ALL_BUCKETS.join(',')}`;
+    const fingerprint = `fleet-robot-page:${fleetId}|${fleetId}`;
     const resign = (key: string) =>
       `${body}.${createHmac('sha256', key)
         .update(`${fingerprint}|${body}`)

@@ -41,6 +41,8 @@ export interface StackOptions {
   readonly redisKeyPrefix: string;
   /** Extra router environment (e.g. RESPONSE_CACHE). */
   readonly routerEnv?: Readonly<Record<string, string>>;
+  /** Extra environment of the subgraphs (e.g. OTEL_* to trace them). */
+  readonly subgraphEnv?: Readonly<Record<string, string>>;
   /**
    * Starts every process with its inspector on a free loopback port (see
    * {@link inspectorPortOf}), for a test that reads their heaps.
@@ -85,7 +87,8 @@ export async function startSubgraphProcesses(options: StackOptions): Promise<Sta
   const started: Partial<Record<SubgraphName, Service>> = {};
   try {
     for (const spec of subgraphSpecs(keyspace, subgraphPorts, 'batched')) {
-      started[spec.name as SubgraphName] = await group.start(await configure(spec));
+      const env = { ...spec.env, ...options.subgraphEnv };
+      started[spec.name as SubgraphName] = await group.start(await configure({ ...spec, env }));
     }
   } catch (error) {
     await group.stopAll();

@@ -4,53 +4,15 @@ import cassandra from 'cassandra-driver';
 import { bucketOf } from '../../../platform/cassandra/buckets.js';
 import type { Db } from '../../kit/cassandra/db.js';
 import { uniqueClaim } from '../../kit/cassandra/uniqueClaim.js';
-import { fromFloat, fromUuid, orUnset, type RobotStatus } from './common.js';
+import { orUnset, type RobotStatus } from './common.js';
+import { ROBOT_COLUMNS, toRobot, type RobotModel } from './robotModel.js';
+import { robotPagesRepository as pages } from './robotPages.js';
 
-export interface RobotModel {
-  readonly id: string;
-  readonly organizationId: string;
-  readonly fleetId: string;
-  readonly serial: string;
-  readonly model: string;
-  readonly status: RobotStatus;
-  readonly batteryPercent: number | null;
-  readonly firmware: string | null;
-  readonly lastHeartbeatAt: Date | null;
-  readonly latitude: number | null;
-  readonly longitude: number | null;
-  readonly heading: number | null;
-  readonly operatorId: string | null;
-  readonly currentMissionId: string | null;
-  readonly registeredAt: Date;
-}
+export { ROBOT_COLUMNS, toRobot, type RobotModel } from './robotModel.js';
 
-/** Every column of robots_by_id that {@link toRobot} maps. */
-export const ROBOT_COLUMNS =
-  'robot_id, organization_id, fleet_id, serial, model, status, battery_percent, firmware, last_heartbeat_at, latitude, longitude, heading, operator_id, current_mission_id, registered_at';
 const SELECT_ROBOTS_IN = `SELECT ${ROBOT_COLUMNS} FROM robots_by_id WHERE robot_id IN ?`;
 const SELECT_ROBOT_IDS_OF_OPERATORS =
   'SELECT operator_id, robot_id FROM robots_by_operator WHERE operator_id IN ?';
-
-/** A robots_by_id row as the model resolvers see. */
-export function toRobot(row: cassandra.types.Row): RobotModel {
-  return {
-    id: String(row['robot_id']),
-    organizationId: String(row['organization_id']),
-    fleetId: String(row['fleet_id']),
-    serial: row['serial'],
-    model: row['model'],
-    status: row['status'],
-    batteryPercent: fromFloat(row['battery_percent']),
-    firmware: row['firmware'] ?? null,
-    lastHeartbeatAt: row['last_heartbeat_at'] ?? null,
-    latitude: row['latitude'] ?? null,
-    longitude: row['longitude'] ?? null,
-    heading: fromFloat(row['heading']),
-    operatorId: fromUuid(row['operator_id']),
-    currentMissionId: fromUuid(row['current_mission_id']),
-    registeredAt: row['registered_at'],
-  };
-}
 
 /**
  * One robot per serial within an organization (robots_by_organization_serial), claimed before
@@ -108,8 +70,23 @@ export const robotsRepository = {
     },
   ): Promise<RobotModel> {
     const id = randomUUID();
-    const status: RobotStatus = 'OFFLINE';
-    const now = new Date();
+    const robot: RobotModel = {
+      id,
+      organizationId: input.organizationId,
+      fleetId: input.fleetId,
+      serial: input.serial,
+      model: input.model,
+      status: 'OFFLINE',
+      batteryPercent: null,
+      firmware: input.firmware,
+      lastHeartbeatAt: null,
+      latitude: null,
+      longitude: null,
+      heading: null,
+      operatorId: input.operatorId,
+      currentMissionId: null,
+      registeredAt: new Date(),
+    };
     const bucket = bucketOf(id);
     const claim = { organizationId: input.organizationId, value: input.serial };
     await serials.claimFor(db, claim, id, () =>
@@ -123,12 +100,15 @@ export const robotsRepository = {
             input.fleetId,
             input.serial,
             input.model,
-            status,
+            robot.status,
             orUnset(input.firmware),
             orUnset(input.operatorId),
-            now,
+            robot.registeredAt,
           ],
         },
+        pages.insertRow(robot),
+        // Still written (no longer read): a subgraph of the previous release lists from it
+        // while a deploy rolls.
         {
           query: 'INSERT INTO robots_by_fleet (fleet_id, bucket, robot_id) VALUES (?, ?, ?)',
           params: [input.fleetId, bucket, id],
@@ -136,7 +116,7 @@ export const robotsRepository = {
         {
           query:
             'INSERT INTO robots_by_fleet_status (fleet_id, status, bucket, robot_id) VALUES (?, ?, ?, ?)',
-          params: [input.fleetId, status, bucket, id],
+          params: [input.fleetId, robot.status, bucket, id],
         },
         ...(input.operatorId
           ? [
@@ -148,28 +128,14 @@ export const robotsRepository = {
           : []),
       ]),
     );
-    return {
-      id,
-      organizationId: input.organizationId,
-      fleetId: input.fleetId,
-      serial: input.serial,
-      model: input.model,
-      status,
-      batteryPercent: null,
-      firmware: input.firmware,
-      lastHeartbeatAt: null,
-      latitude: null,
-      longitude: null,
-      heading: null,
-      operatorId: input.operatorId,
-      currentMissionId: null,
-      registeredAt: now,
-    };
+    return robot;
   },
 
   /**
-   * Sets the status (and battery, when given) in one logged batch with the move of the robot's
-   * robots_by_fleet_status row, so the by-status listing and the robot never disagree for long.
+   * Sets the status (and battery, when given) in one logged batch with the robot's
+   * robots_by_fleet_page row and the move of its robots_by_fleet_status row, so the listings and
+   * the robot never disagree for long (this batch existed already: the page row costs no extra
+   * batch log).
    * An unchanged status does not move the row: a delete and an insert of the same row in one
    * batch share a timestamp, and then the delete wins.
    * Idempotent (plain upserts and a delete, one client-side timestamp for every attempt): the
@@ -189,6 +155,7 @@ export const robotsRepository = {
           query: 'UPDATE robots_by_id SET status = ?, battery_percent = ? WHERE robot_id = ?',
           params: [status, orUnset(batteryPercent), current.id],
         },
+        pages.updateStatus(current, status, batteryPercent),
         ...(status === current.status
           ? []
           : [
@@ -213,6 +180,13 @@ export const robotsRepository = {
    * Records the newest telemetry sample as the robot's heartbeat. Values the sample does not
    * carry are left unset, so the columns keep what they hold; a new position drops the old
    * heading, which described the old one (samples carry no heading).
+   *
+   * robots_by_id and robots_by_fleet_page are two separate idempotent upserts, sent together,
+   * not a logged batch: heartbeats are the most frequent write, a logged batch would add a batch
+   * log on two other replicas to each and, while a dead node is not yet convicted, cannot
+   * succeed at all (docs/cassandra-cluster.md: ~20 s of BATCH_LOG timeouts); and a page row
+   * left behind by a failed half is overwritten by the robot's next heartbeat (the mutation
+   * fails, so the router purges everything: subgraphClient's unknown outcome).
    */
   async recordHeartbeat(
     db: Db,
@@ -225,18 +199,23 @@ export const robotsRepository = {
     },
   ): Promise<RobotModel> {
     const moved = sample.latitude !== null && sample.longitude !== null;
-    await db.execute(
-      'UPDATE robots_by_id SET last_heartbeat_at = ?, battery_percent = ?, latitude = ?, longitude = ?, heading = ? WHERE robot_id = ?',
-      [
-        sample.recordedAt,
-        orUnset(sample.batteryPercent),
-        moved ? sample.latitude : cassandra.types.unset,
-        moved ? sample.longitude : cassandra.types.unset,
-        moved ? null : cassandra.types.unset,
-        current.id,
-      ],
-      { write: true, idempotent: true },
-    );
+    const values = [
+      sample.recordedAt,
+      orUnset(sample.batteryPercent),
+      moved ? sample.latitude : cassandra.types.unset,
+      moved ? sample.longitude : cassandra.types.unset,
+      moved ? null : cassandra.types.unset,
+    ];
+    const page = pages.updateHeartbeat(current, values);
+    const options = { write: true, idempotent: true };
+    await Promise.all([
+      db.execute(
+        'UPDATE robots_by_id SET last_heartbeat_at = ?, battery_percent = ?, latitude = ?, longitude = ?, heading = ? WHERE robot_id = ?',
+        [...values, current.id],
+        options,
+      ),
+      db.execute(page.query, page.params, options),
+    ]);
     return {
       ...current,
       lastHeartbeatAt: sample.recordedAt,
@@ -249,27 +228,44 @@ export const robotsRepository = {
    * Points the robot at a new current mission, only if its current mission is still `expected`
    * (null: none). A lightweight transaction, because two concurrent assignMission calls must not
    * both succeed. Returns whether the robot was claimed.
+   *
+   * The page row follows as a separate write once the claim is applied: a conditional update
+   * cannot share a batch with another partition, and a lightweight transaction on the fleet's
+   * page partition would contend with every other robot of the fleet (Paxos is per partition).
    */
   async claimForMission(
     db: Db,
-    robotId: string,
+    robot: Pick<RobotModel, 'id' | 'fleetId'>,
     missionId: string,
     expected: string | null,
   ): Promise<boolean> {
     const result = await db.execute(
       'UPDATE robots_by_id SET current_mission_id = ? WHERE robot_id = ? IF current_mission_id = ?',
-      [missionId, robotId, expected],
+      [missionId, robot.id, expected],
       { write: true },
     );
-    return result.wasApplied();
+    if (!result.wasApplied()) return false;
+    await pages.setMission(db, robot, missionId, 'IN_PROGRESS');
+    return true;
   },
 
-  /** Frees the robot if `missionId` is still its current mission (a lightweight transaction). */
-  async releaseFromMission(db: Db, robotId: string, missionId: string): Promise<void> {
-    await db.execute(
+  /**
+   * Frees the robot if `missionId` is still its current mission (a lightweight transaction),
+   * then clears the page row's mission (as for {@link claimForMission}). Returns whether it was
+   * freed.
+   */
+  async releaseFromMission(
+    db: Db,
+    robot: Pick<RobotModel, 'id' | 'fleetId'>,
+    missionId: string,
+  ): Promise<boolean> {
+    const result = await db.execute(
       'UPDATE robots_by_id SET current_mission_id = null WHERE robot_id = ? IF current_mission_id = ?',
-      [robotId, missionId],
+      [robot.id, missionId],
       { write: true },
     );
+    if (!result.wasApplied()) return false;
+    await pages.setMission(db, robot, null, null);
+    return true;
   },
 };

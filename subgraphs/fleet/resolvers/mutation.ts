@@ -106,7 +106,7 @@ export const Mutation: TypeResolvers<FleetContext> = {
     });
     const claimed = await robotsRepository.claimForMission(
       ctx.db,
-      robot.id,
+      robot,
       mission.id,
       robot.currentMissionId,
     );
@@ -133,7 +133,10 @@ export const Mutation: TypeResolvers<FleetContext> = {
       mission,
       args.outcome ?? 'COMPLETED',
     );
-    await robotsRepository.releaseFromMission(ctx.db, mission.robotId, mission.id);
+    // The robot's fleet locates its page row (robots_by_fleet_page); a robot this caller cannot
+    // see cannot be on this caller's mission.
+    const robot = await ctx.loaders.robotById.load(mission.robotId);
+    if (robot) await robotsRepository.releaseFromMission(ctx.db, robot, mission.id);
     ctx.loaders.missionById.clear(mission.id).prime(mission.id, finished);
     ctx.loaders.robotById.clear(mission.robotId);
     return finished;

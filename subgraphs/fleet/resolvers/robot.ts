@@ -1,5 +1,7 @@
 /** fleet subgraph: the Robot type's resolvers. */
+import type { GraphQLResolveInfo } from 'graphql';
 import { entityReference } from '../../kit/authz/references.js';
+import { asksOnly } from '../../kit/selection.js';
 import { connection, type PageArgs } from '../../kit/connection.js';
 import { loadOrNotFound } from '../../kit/loadOrNotFound.js';
 import { present } from '../../kit/present.js';
@@ -9,8 +11,12 @@ import type { FleetContext } from '../context.js';
 import { requireTelemetryQuery } from '../inputs.js';
 import { robotCheck } from '../permissions.js';
 import { missionsRepository } from '../repository/missions.js';
+import type { ListedRobot } from '../repository/robotPages.js';
 import type { RobotModel } from '../repository/robots.js';
 import { telemetryRepository } from '../repository/telemetry.js';
+
+/** The Mission fields a robots_by_fleet_page row answers. */
+const SUMMARY = new Set(['__typename', 'id', 'status']);
 
 export const Robot: TypeResolvers<FleetContext> = {
   __resolveReference: entityReference(robotCheck, (ctx: FleetContext) => ctx.loaders.robotById),
@@ -25,8 +31,20 @@ export const Robot: TypeResolvers<FleetContext> = {
       : null,
   operator: (robot: RobotModel) =>
     robot.operatorId ? { __typename: 'User', id: robot.operatorId } : null,
-  currentMission: (robot: RobotModel, _args, ctx: FleetContext) =>
-    robot.currentMissionId ? ctx.loaders.missionById.load(robot.currentMissionId) : null,
+  currentMission(
+    robot: RobotModel | ListedRobot,
+    _args,
+    ctx: FleetContext,
+    info: GraphQLResolveInfo,
+  ) {
+    if (!robot.currentMissionId) return null;
+    // A listed robot's row carries its current mission's status (robots_by_fleet_page): when
+    // that is all the query asks of the mission, it is not read. The mission is the robot's
+    // organization's (assignMission), which the listing has checked.
+    if ('currentMissionStatus' in robot && robot.currentMissionStatus && asksOnly(info, SUMMARY))
+      return { id: robot.currentMissionId, status: robot.currentMissionStatus };
+    return ctx.loaders.missionById.load(robot.currentMissionId);
+  },
   telemetry(robot: RobotModel, args: { from: Date; to: Date; limit?: number | null }, ctx) {
     const { from, to, limit } = requireTelemetryQuery(args);
     return telemetryRepository.samplesOfRobot(ctx.db, robot.id, from, to, limit);

@@ -10,7 +10,7 @@ import cassandra from 'cassandra-driver';
 import type { CassandraClient } from '../../../platform/cassandra/client.js';
 import { WRITE_PROFILE } from '../../../platform/cassandra/client.js';
 import type { SubgraphMetrics } from '../metrics.js';
-import { extractorFor, recordTags, type TagExtractor } from './entityTags.js';
+import { extractorFor, recordRowTags, recordTags, type TagExtractor } from './entityTags.js';
 
 type Params = readonly unknown[];
 
@@ -67,14 +67,16 @@ export class Db {
     const info = this.count(cql, 1);
     recordTags(info.tags, params);
     if (info.kind === 'select' && !options.pageState)
-      this.metrics.cassandraPartitionsRead.inc({ table: info.table });
-    return this.client.execute(cql, params as unknown[], {
+      this.metrics.cassandraPartitionsRead.inc({ table: info.table }, partitionsOf(params));
+    const result = await this.client.execute(cql, params as unknown[], {
       prepare: true,
       ...(options.write ? { executionProfile: WRITE_PROFILE } : {}),
       ...(options.fetchSize !== undefined ? { fetchSize: options.fetchSize, autoPage: false } : {}),
       ...(options.pageState ? { pageState: options.pageState } : {}),
       isIdempotent: options.idempotent ?? info.kind === 'select',
     });
+    if (info.kind === 'select') recordRowTags(info.table, result.rows);
+    return result;
   }
 
   /**
@@ -211,6 +213,15 @@ export class Db {
     }
     return info;
   }
+}
+
+/**
+ * The partitions one `execute` SELECT reads: the product of its `IN ?` lists (our `IN`s all
+ * restrict partition-key columns: `fleet_id = ? AND bucket IN ?` over 16 buckets reads 16
+ * partitions), else one. A continued page (pageState) is not counted again.
+ */
+function partitionsOf(params: Params): number {
+  return params.reduce<number>((n, p) => (Array.isArray(p) ? n * p.length : n), 1);
 }
 
 /** `SELECT … FROM robots_by_id …` → { table: 'robots_by_id', kind: 'select' }. */

@@ -31,10 +31,30 @@ export const ENTITY_OF_TABLE: Readonly<Record<string, readonly [string, string]>
   robots_by_id: ['Robot', 'robot_id'],
   robots_by_fleet: ['Fleet', 'fleet_id'],
   robots_by_fleet_status: ['Fleet', 'fleet_id'],
+  robots_by_fleet_page: ['Fleet', 'fleet_id'],
   robots_by_operator: ['User', 'operator_id'],
   missions_by_id: ['Mission', 'mission_id'],
   missions_by_robot: ['Robot', 'robot_id'],
   telemetry_by_robot_day: ['Robot', 'robot_id'],
+};
+
+/**
+ * Tables whose rows are other entities than their partition: robots_by_fleet_page is a fleet's
+ * partition (`Fleet:<id>`: which robots it lists) of Robot rows (a copy of each robot, with its
+ * current mission's status). A read is tagged with the partition and with every entity of every
+ * row it returned (a null column, such as no current mission, tags nothing); an `UPDATE` of such
+ * a table is tagged with the row's first entity instead of the partition: it changes the columns
+ * of one row, not which rows the partition holds (the clustering key is the entity's key), and
+ * every read that returned that row carries the row's tag. `INSERT` and `DELETE` change which
+ * rows the partition holds, so they are tagged with the partition.
+ */
+export const ROW_ENTITIES_OF_TABLE: Readonly<
+  Record<string, readonly (readonly [string, string])[]>
+> = {
+  robots_by_fleet_page: [
+    ['Robot', 'robot_id'],
+    ['Mission', 'current_mission_id'],
+  ],
 };
 
 export interface RequestTags {
@@ -56,10 +76,12 @@ export interface TagExtractor {
  * clause, or the column's position in an INSERT's column list (our INSERTs bind every value).
  */
 export function extractorFor(cql: string, table: string): TagExtractor | null {
-  const entity = ENTITY_OF_TABLE[table];
+  const isUpdate = /^\s*UPDATE\b/i.test(cql);
+  const entity =
+    (isUpdate ? ROW_ENTITIES_OF_TABLE[table]?.[0] : undefined) ?? ENTITY_OF_TABLE[table];
   if (!entity) return null;
   const [typename, column] = entity;
-  const isWrite = /^\s*(INSERT|UPDATE|DELETE)\b/i.test(cql);
+  const isWrite = isUpdate || /^\s*(INSERT|DELETE)\b/i.test(cql);
   const insert = /^\s*INSERT\s+INTO\s+\S+\s*\(([^)]*)\)\s*VALUES\s*\(/i.exec(cql);
   if (insert) {
     const columns = insert[1]!.split(',').map((c) => c.trim().toLowerCase());
@@ -83,4 +105,17 @@ export function recordTags(extractor: TagExtractor | null, params: readonly unkn
     for (const v of value) target.add(entityTag(extractor.typename, String(v)));
   else if (value !== undefined && value !== null)
     target.add(entityTag(extractor.typename, String(value)));
+}
+
+/** Records the row entities ({@link ROW_ENTITIES_OF_TABLE}) of the rows a read of `table` returned. */
+export function recordRowTags(table: string, rows: readonly Record<string, unknown>[]): void {
+  const entities = ROW_ENTITIES_OF_TABLE[table];
+  const store = entities && requestTags.getStore();
+  if (!store) return;
+  for (const row of rows)
+    for (const [typename, column] of entities) {
+      const value = row[column];
+      if (value !== undefined && value !== null)
+        store.reads.add(entityTag(typename, String(value)));
+    }
 }
