@@ -56,6 +56,11 @@ export async function fetchEntities(
   const { cache, subgraph, metrics, context, request } = fetch;
   const variables = request.variables ?? {};
   const all = async () => (await send(variables)).response;
+  if (cache.isKnownUncacheable(subgraph, request.query!)) {
+    const fetched = await send(variables);
+    if (policyOf(fetched.cacheControl)) cache.forgetUncacheable(subgraph, request.query!);
+    return fetched.response;
+  }
   if (!cache.available) {
     metrics.redisBypasses.inc({ purpose: 'entity_cache' });
     return all();
@@ -103,6 +108,9 @@ export async function fetchEntities(
     const moved = moveErrors(fetched.response.errors, misses, positions);
     errors = moved.errors;
     const policy = policyOf(fetched.cacheControl);
+    // Only a complete answer says the shape is uncacheable; a failed fetch says nothing.
+    if (!policy && Array.isArray(got) && !fetched.response.errors?.length)
+      cache.rememberUncacheable(subgraph, request.query!);
     if (policy && fetched.reads && Array.isArray(got) && got.length === misses.length) {
       const storable = misses
         .filter((_, i) => moved.failed !== 'all' && !moved.failed.has(i))

@@ -19,6 +19,7 @@
  *   the recorded versions are current.
  * - **Fail-safe**: Redis not ready, slow or failing: every lookup is a miss, nothing is stored.
  */
+import { LRUCache } from 'lru-cache';
 import type { Identity } from '../../platform/contract/identity.js';
 import type { RedisClient } from '../../platform/redis/client.js';
 import type { RouterMetrics } from '../metrics.js';
@@ -52,6 +53,9 @@ interface StoredEntity {
   readonly v?: readonly number[];
 }
 
+/** How long a fetch shape found uncacheable skips the cache before it is tried again. */
+export const UNCACHEABLE_RETRY_MS = 60_000;
+
 export class EntityCache {
   private readonly local: LocalLayer;
 
@@ -70,6 +74,31 @@ export class EntityCache {
   /** True when Redis is usable; otherwise fetches go to the subgraph whole. */
   get available(): boolean {
     return this.redis.status === 'ready';
+  }
+
+  /**
+   * Fetch shapes (subgraph + fetch text) whose last answer carried no cacheable policy. Their
+   * lookups could only miss — at two Redis reads and a hash per representation, which made
+   * the router-bound benchmark's uncacheable fetches 4× as costly — so they go straight to
+   * the subgraph until the memo expires and the shape is tried again. Bypassing a cache is
+   * always correct; this only decides when trying it is worth it.
+   */
+  private readonly uncacheable = new LRUCache<string, true>({
+    max: 10_000,
+    ttl: UNCACHEABLE_RETRY_MS,
+  });
+
+  isKnownUncacheable(subgraph: string, query: string): boolean {
+    return this.uncacheable.has(`${subgraph}\n${query}`);
+  }
+
+  rememberUncacheable(subgraph: string, query: string): void {
+    this.uncacheable.set(`${subgraph}\n${query}`, true);
+  }
+
+  /** A shape answered with a cacheable policy again (e.g. its SDL changed): cache it again. */
+  forgetUncacheable(subgraph: string, query: string): void {
+    this.uncacheable.delete(`${subgraph}\n${query}`);
   }
 
   /** Taken before a fetch's lookups (TagVersions.snapshot): what its misses are stored under. */

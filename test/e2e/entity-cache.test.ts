@@ -77,7 +77,12 @@ describe('the entity cache under a fleet dashboard', () => {
 
   before(async () => {
     redis = await startPrivateRedis();
-    const env = { REDIS_URL: redis.url, RESPONSE_CACHE: 'false', RATE_LIMITS: 'user=1000000' };
+    const env = {
+      REDIS_URL: redis.url,
+      RESPONSE_CACHE: 'false',
+      ENTITY_CACHE: 'true',
+      RATE_LIMITS: 'user=1000000',
+    };
     a = await startFederation(env);
     b = await startFederation(env);
     token = await tokenFor(a.config, 0, 0);
