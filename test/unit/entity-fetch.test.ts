@@ -16,12 +16,23 @@ const user = (id: string) => ({ __typename: 'User', id });
 
 function fakeCache(hits: Record<string, unknown>) {
   const stored: string[] = [];
+  const uncacheable = new Set<string>();
+  let lookups = 0;
   const cache = {
     available: true,
+    isKnownUncacheable: (subgraph: string, query: string) =>
+      uncacheable.has(`${subgraph}\n${query}`),
+    rememberUncacheable: (subgraph: string, query: string) =>
+      void uncacheable.add(`${subgraph}\n${query}`),
+    forgetUncacheable: (subgraph: string, query: string) =>
+      void uncacheable.delete(`${subgraph}\n${query}`),
+    get lookups() {
+      return lookups;
+    },
     snapshot: () => ({ epoch: 'e', seq: 1, mark: 0 }),
     shapeOf: () => 'shape',
     lookup: async (_shape: string, _caller: unknown, reps: readonly string[]) =>
-      reps.map((rep) => {
+      (lookups++, reps).map((rep) => {
         const id = (JSON.parse(rep) as { id: string }).id;
         return id in hits
           ? {
@@ -96,6 +107,27 @@ describe('an _entities fetch through the entity cache', () => {
       () => assert.fail('no fetch expected'),
     );
     assert.deepEqual(response.data, { _entities: [{ displayName: 'A' }, { displayName: 'A' }] });
+  });
+
+  it('when a complete answer carries no cacheable policy, then that shape skips the lookup until an answer is cacheable again', async () => {
+    const { cache } = fakeCache({});
+    const request = { query: QUERY, variables: { representations: [user('a')] } };
+    const fetchWith = (cacheControl: string | undefined) =>
+      fetchEntities(
+        { cache, subgraph: 'users', metrics, context, request, overallPolicy: undefined },
+        async (): Promise<Fetched> => ({
+          response: { data: { _entities: [{ displayName: 'A' }] } },
+          cacheControl,
+          reads: ['User:a'],
+        }),
+      );
+    const lookups = () => (cache as unknown as { lookups: number }).lookups;
+    await fetchWith(undefined);
+    assert.equal(lookups(), 1);
+    await fetchWith('max-age=60, public'); // known uncacheable: no lookup, but it is cacheable now
+    assert.equal(lookups(), 1);
+    await fetchWith('max-age=60, public');
+    assert.equal(lookups(), 2, 'tried again once an answer was cacheable');
   });
 
   it('when a fetch is a mutation or not of entities, then it is not an entities fetch', () => {
