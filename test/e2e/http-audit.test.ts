@@ -22,7 +22,7 @@ describe('GraphQL-over-HTTP conformance (graphql-http audit)', () => {
   });
 
   it('when the audit runs against the router, then every audit is ok: no failure and no warning', async () => {
-    const withPreflight = (input: RequestInfo | URL, init?: RequestInit) => {
+    const withPreflight = (input: string | URL | Request, init?: RequestInit) => {
       const headers = new Headers(init?.headers);
       headers.set('apollo-require-preflight', 'true');
       return fetch(input, { ...init, headers });
