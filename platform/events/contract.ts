@@ -1,0 +1,88 @@
+/**
+ * The fleet's change events: what the write path (fleet subgraph) appends to Redis Streams and
+ * what the router's subscriptions read. This file is the contract between the two; the
+ * publisher is platform/events/publisher.ts, the router's reader router/subscriptions/.
+ *
+ * @remarks
+ * - **One stream per fleet**, `events:{fleet:<fleetId>}` (plus the process's key prefix). Every
+ *   subscription is scoped to one fleet or one robot, and a robot's events are in its fleet's
+ *   stream, so a subscriber reads exactly one stream. The hash tag keeps a stream in one slot of
+ *   a Redis Cluster.
+ * - **Ids are Redis stream ids** (`<ms>-<seq>`), ordered within a fleet: a client resumes with
+ *   the last id it received (SSE `Last-Event-ID`, or the `after` argument) and gets every event
+ *   after it that is still retained.
+ * - **Retention**: {@link EVENT_RETENTION_MS} by time (XADD … MINID ~), capped at
+ *   {@link EVENT_RETENTION_MAX_LENGTH} entries per fleet. A client that resumes from an id older
+ *   than the window is told so (it must refetch), never silently given a gap.
+ * - An event carries ids and the kind of change only, never field values: the router resolves
+ *   what each subscriber selected through the query planner with that subscriber's identity,
+ *   so authorization and tenant isolation are those of a query.
+ */
+
+/** What changed. */
+export type FleetEventKind =
+  | 'ROBOT_REGISTERED'
+  | 'ROBOT_STATUS_CHANGED'
+  | 'TELEMETRY_REPORTED'
+  | 'MISSION_ASSIGNED'
+  | 'MISSION_COMPLETED';
+
+/** One change, as stored in the fleet's stream (every field a string: stream entries are flat). */
+export interface FleetEvent {
+  /** The stream id; absent before it is appended. */
+  readonly id: string;
+  readonly kind: FleetEventKind;
+  readonly organizationId: string;
+  readonly fleetId: string;
+  readonly robotId: string;
+  /** MISSION_* events: the mission. */
+  readonly missionId?: string;
+  /** TELEMETRY_REPORTED: the newest sample time recorded (ISO 8601). */
+  readonly sampleTime?: string;
+  /** How many samples were recorded (TELEMETRY_REPORTED). */
+  readonly sampleCount?: number;
+  /** When the write was acknowledged by Cassandra (ISO 8601). */
+  readonly at: string;
+}
+
+/** How long events stay readable for a client that resumes: 10 minutes. */
+export const EVENT_RETENTION_MS = 10 * 60 * 1000;
+
+/** At most this many entries per fleet stream, whatever their age. */
+export const EVENT_RETENTION_MAX_LENGTH = 100_000;
+
+/** The stream of one fleet (without the Redis key prefix, which ioredis adds). */
+export function fleetStreamKey(fleetId: string): string {
+  return `events:{fleet:${fleetId}}`;
+}
+
+/** A Redis stream id, as clients send it back. */
+export const STREAM_ID = /^\d{1,16}-\d{1,10}$/;
+
+/** Flattens an event into stream entry fields (XADD key * f1 v1 f2 v2 …). */
+export function toStreamFields(event: Omit<FleetEvent, 'id'>): string[] {
+  const fields: string[] = [];
+  for (const [name, value] of Object.entries(event)) {
+    if (value !== undefined && name !== 'id') fields.push(name, String(value));
+  }
+  return fields;
+}
+
+/** Reads a stream entry back; undefined when it is not a fleet event. */
+export function fromStreamEntry(id: string, fields: readonly string[]): FleetEvent | undefined {
+  const record: Record<string, string> = {};
+  for (let i = 0; i + 1 < fields.length; i += 2) record[fields[i]!] = fields[i + 1]!;
+  const { kind, organizationId, fleetId, robotId, at } = record;
+  if (!kind || !organizationId || !fleetId || !robotId || !at) return undefined;
+  return {
+    id,
+    kind: kind as FleetEventKind,
+    organizationId,
+    fleetId,
+    robotId,
+    at,
+    ...(record['missionId'] ? { missionId: record['missionId'] } : {}),
+    ...(record['sampleTime'] ? { sampleTime: record['sampleTime'] } : {}),
+    ...(record['sampleCount'] ? { sampleCount: Number(record['sampleCount']) } : {}),
+  };
+}
