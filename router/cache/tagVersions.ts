@@ -169,6 +169,26 @@ export class TagVersions {
     return true;
   }
 
+  /**
+   * {@link isCurrent} of many entries (an entity fetch's hits) in one HMGET over the union of
+   * their tags; an undefined entry (recorded under no versions) is not current.
+   */
+  async areCurrent(entries: readonly (RecordedVersions | undefined)[]): Promise<boolean[]> {
+    if (entries.length === 0) return [];
+    const fields = new Map<string, number>();
+    for (const entry of entries)
+      for (const tag of entry?.tags ?? []) if (!fields.has(tag)) fields.set(tag, fields.size + 1);
+    const current =
+      fields.size === 0 ? [] : await this.redis.hmget(VERSIONS_KEY, EPOCH_FIELD, ...fields.keys());
+    return entries.map((entry) => {
+      if (!entry || entry.tags.length === 0 || current[0] !== entry.epoch) return false;
+      if (this.touchesUnconfirmed(entry.tags)) return false;
+      return entry.tags.every(
+        (tag, i) => Number(current[fields.get(tag)!] ?? 0) === entry.versions[i],
+      );
+    });
+  }
+
   async close(): Promise<void> {
     clearTimeout(this.retryTimer);
     this.subscriber?.disconnect();

@@ -180,12 +180,55 @@ describe('the entity cache under a fleet dashboard', () => {
       return response.body.data;
     };
     const mine = await read(token);
+    // Stored from its second use (admission, docs/caching.md).
+    assert.deepEqual(await read(token), mine);
     let before = await sessionsFetches();
     assert.deepEqual(await read(token), mine);
     assert.equal((await sessionsFetches()) - before, 0, "the first caller's repeat is a hit");
     before = await sessionsFetches();
     await read(other);
     assert.equal((await sessionsFetches()) - before, 1, 'another caller is not served it');
+  });
+
+  it('when an entity is asked for once, then nothing is looked up or stored in Redis; from its second use, it is stored and then served', async () => {
+    // A caller of another organization: a scope group whose entities this router never saw.
+    const stranger = await tokenFor(a.config, 1, 0);
+    const control = new Redis(redis.url);
+    const entries = async () => (await control.keys('*ent:*')).length;
+    const commands = async () =>
+      Number(/total_commands_processed:(\d+)/.exec(await control.info('stats'))![1]);
+    try {
+      const read = async () => {
+        const response = await a.query(
+          SESSIONS_OF,
+          { id: seedIds.user(1, 0) },
+          { token: stranger },
+        );
+        assert.equal(response.body.errors, undefined, JSON.stringify(response.body.errors));
+      };
+      const stored = await entries();
+      const before = await commands();
+      await read();
+      assert.equal(await entries(), stored, 'a first use stores nothing');
+      // The router's own commands in that read: the version snapshot is local, the lookups
+      // and stores skipped. What remains is not the entity cache's (INFO and KEYS above count).
+      const firstUse = (await commands()) - before;
+      await read();
+      assert.ok((await entries()) > stored, 'the second use is stored');
+      // The sessions subgraph's `_entities` fetches (`user(id:)` itself is a root fetch of users).
+      const sessionsFetches = () =>
+        a.routerMetric('fleetgraph_router_subgraph_fetches_total', { subgraph: 'sessions' });
+      const fetches = await sessionsFetches();
+      await read();
+      assert.equal(
+        (await sessionsFetches()) - fetches,
+        0,
+        'the third use is served from the cache',
+      );
+      assert.ok(firstUse < 10, `a first use sent ${firstUse} commands to Redis`);
+    } finally {
+      control.disconnect();
+    }
   });
 
   it('when Redis is paused, then reads still succeed and show the latest write', async () => {
