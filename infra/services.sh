@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Starts (or stops) the three subgraphs and the router as background node processes for
 # development: `infra/services.sh start|stop [service...]` (stop: all, or only those named). Idempotent: a service whose pid file points at a
-# live process is left alone. Logs and pid files live in .local/services/.
+# live process is left alone, and so is a port already answering /healthz (a stack another checkout
+# started). Logs and pid files live in .local/services/.
 # Each service is checked on its /healthz before the next starts, and the router last.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -20,6 +21,14 @@ start() {
   local name=$1
   if running "$name"; then
     echo "[$name] reusing pid $(cat "$STATE/$name.pid") on 127.0.0.1:${PORT[$name]}"
+    return
+  fi
+  # A server this checkout did not start (another clone's `npm run dev:up`) already answers on
+  # the port: reuse it rather than start a process that exits on EADDRINUSE (and leave no pid
+  # file, so `npm run dev:down` here leaves it alone).
+  if curl -fsS "http://127.0.0.1:${PORT[$name]}/healthz" >/dev/null 2>&1; then
+    rm -f "$STATE/$name.pid"
+    echo "[$name] reusing the server already answering on 127.0.0.1:${PORT[$name]} (started elsewhere: not stopped by dev:down here)"
     return
   fi
   # The router's V8 flags (router/v8-flags; why, in router/index.ts).

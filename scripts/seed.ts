@@ -26,6 +26,25 @@ import { SCALES, type SeedScale, seedIds } from './seed-ids.js';
 
 const { TimeUuid } = cassandra.types;
 
+const USAGE = `npm run db:seed -- [--scale tiny|demo|large] [--if-empty]
+  --scale     the data set (default: SEED_SCALE, else demo)
+  --if-empty  do nothing when the scale is already loaded (and its sessions have not expired)
+Writes into CASSANDRA_KEYSPACE (default fleetgraph); a re-run rewrites the same rows.`;
+
+/** Refuses what it does not know before anything is written (`--help` used to seed). */
+function checkArguments(): void {
+  const args = process.argv.slice(2);
+  if (args.includes('--help') || args.includes('-h')) {
+    console.log(USAGE);
+    process.exit(0);
+  }
+  for (let i = 0; i < args.length; i++) {
+    if (args[i] === '--scale') i++;
+    else if (args[i] !== '--if-empty')
+      throw new StartupError(`db:seed: unknown argument "${args[i]}"\n\n${USAGE}`);
+  }
+}
+
 function argScale(): SeedScale {
   const index = process.argv.indexOf('--scale');
   const name = index >= 0 ? process.argv[index + 1] : (process.env.SEED_SCALE ?? 'demo');
@@ -57,6 +76,7 @@ interface Batch {
 }
 
 runMain(async () => {
+  checkArguments();
   const config = loadToolConfig();
   const scale = argScale();
   const shape = SCALES[scale];
