@@ -58,7 +58,7 @@ export async function fetchEntities(
   const all = async () => (await send(variables)).response;
   if (cache.isKnownUncacheable(subgraph, request.query!)) {
     const fetched = await send(variables);
-    if (policyOf(fetched.cacheControl)) cache.forgetUncacheable(subgraph, request.query!);
+    if (isStorable(fetched)) cache.forgetUncacheable(subgraph, request.query!);
     return fetched.response;
   }
   if (!cache.available) {
@@ -109,7 +109,7 @@ export async function fetchEntities(
     errors = moved.errors;
     const policy = policyOf(fetched.cacheControl);
     // Only a complete answer says the shape is uncacheable; a failed fetch says nothing.
-    if (!policy && Array.isArray(got) && !fetched.response.errors?.length)
+    if (!isStorable(fetched) && Array.isArray(got) && !fetched.response.errors?.length)
       cache.rememberUncacheable(subgraph, request.query!);
     if (policy && fetched.reads && Array.isArray(got) && got.length === misses.length) {
       const storable = misses
@@ -156,6 +156,16 @@ function moveErrors(
       moved.push({ ...error, path: ['_entities', at, ...path!.slice(2)] });
   }
   return { errors: moved, failed };
+}
+
+/**
+ * Whether a fetch's entities could be stored: a cacheable policy *and* the read tags their
+ * freshness is checked against. A subgraph that reports no tags (one not built on
+ * subgraphs/kit, such as the router-bound benchmark's) gives nothing the versions could
+ * invalidate, so its entities are never stored — and looking them up would only ever miss.
+ */
+function isStorable(fetched: Fetched): boolean {
+  return policyOf(fetched.cacheControl) !== undefined && fetched.reads !== undefined;
 }
 
 /** A fetch's Cache-Control as a policy to store under; undefined: not cacheable. */

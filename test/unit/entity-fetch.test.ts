@@ -130,6 +130,28 @@ describe('an _entities fetch through the entity cache', () => {
     assert.equal(lookups(), 2, 'tried again once an answer was cacheable');
   });
 
+  it('when a cacheable answer reports no read tags (a subgraph not built on the kit), then that shape skips the lookup too', async () => {
+    const { cache, stored } = fakeCache({});
+    const request = { query: QUERY, variables: { representations: [user('a')] } };
+    const fetchWith = (reads: string[] | undefined) =>
+      fetchEntities(
+        { cache, subgraph: 'users', metrics, context, request, overallPolicy: undefined },
+        async (): Promise<Fetched> => ({
+          response: { data: { _entities: [{ displayName: 'A' }] } },
+          cacheControl: 'max-age=60, public',
+          reads,
+        }),
+      );
+    const lookups = () => (cache as unknown as { lookups: number }).lookups;
+    await fetchWith(undefined);
+    await fetchWith(undefined);
+    assert.equal(lookups(), 1, 'no lookup once the shape is known to report no tags');
+    assert.deepEqual(stored, [], 'nothing stored without tags');
+    await fetchWith(['User:a']); // it reports tags now: tried again
+    await fetchWith(['User:a']);
+    assert.equal(lookups(), 2);
+  });
+
   it('when a fetch is a mutation or not of entities, then it is not an entities fetch', () => {
     assert.equal(isEntitiesFetch({ query: 'query { me { id } }', variables: {} }), false);
     assert.equal(
