@@ -7,6 +7,7 @@ import { loadToolConfig } from '../platform/config/load.js';
 import { connectCassandra } from '../platform/cassandra/client.js';
 import { migrate, MigrationError, readMigrations } from '../platform/cassandra/migrations.js';
 import { runMain, StartupError } from '../platform/startup.js';
+import { backfillActiveSessions } from './backfill-active-sessions.js';
 import { backfillRobotPages } from './backfill-robot-pages.js';
 import { backfillUniqueClaims } from './backfill-unique-claims.js';
 
@@ -14,6 +15,7 @@ import { backfillUniqueClaims } from './backfill-unique-claims.js';
 const DATA_STEPS: Readonly<Record<string, typeof backfillUniqueClaims>> = {
   '006_unique_per_organization': backfillUniqueClaims,
   '008_robots_by_fleet_page': backfillRobotPages,
+  '009_active_sessions_by_user': backfillActiveSessions,
 };
 
 runMain(async () => {

@@ -16,6 +16,9 @@ import { sessionsRepository, type SessionModel } from './repository.js';
 const sessionsLoaders = loaderTable({
   sessionById: { fetch: sessionsRepository.sessionsById },
   sessionsByUser: { fetch: sessionsRepository.sessionsOfUsers },
+  activeSessionCounts: {
+    fetch: (db, userIds) => sessionsRepository.activeSessionCounts(db, userIds, new Date()),
+  },
 });
 type RawLoaders = LoadersOf<typeof sessionsLoaders>;
 
@@ -30,21 +33,28 @@ export interface SessionsContext extends BaseContext {
      */
     readonly sessionRowById: RawLoaders['sessionById'];
     /**
-     * A user's sessions (every state, newest first). User.sessions and
-     * User.activeSessionCount both read through it, so N users cost one batch.
+     * A user's sessions (every state, newest first): User.sessions, revokeAllSessions and
+     * startSession's per-user cap.
      */
     readonly sessionsByUser: RawLoaders['sessionsByUser'];
+    /**
+     * A user's active session count and their sessions' organization, from
+     * active_sessions_by_user: User.activeSessionCount, N users in one statement. Unchecked: the
+     * resolver decides what a caller may see of it.
+     */
+    readonly activeSessionCounts: RawLoaders['activeSessionCounts'];
   };
 }
 
 export function createSessionsContext(base: BaseContext): SessionsContext {
-  const { sessionById, sessionsByUser } = createLoaders(sessionsLoaders, base);
+  const { sessionById, sessionsByUser, activeSessionCounts } = createLoaders(sessionsLoaders, base);
   return {
     ...base,
     loaders: {
       sessionById: guardedLoader(sessionById, base.identity, sessionCheck),
       sessionRowById: sessionById,
       sessionsByUser,
+      activeSessionCounts,
     },
   };
 }

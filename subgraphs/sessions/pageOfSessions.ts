@@ -13,12 +13,13 @@ import { isActive, type SessionModel } from './repository.js';
  * Why in memory rather than `pageAcrossBuckets` (kit/cassandra/pagination.ts) over
  * sessions_by_user: the partition is small and bounded (sessions expire by TTL, startSession
  * caps a user at `MAX_SESSIONS_PER_USER`, reads take at most `SESSIONS_READ_LIMIT`: both in
- * repository.ts), and `activeSessionCount` already needs the whole partition through the
- * sessionsByUser loader. So `sessions` and `activeSessionCount` of N users cost one loader
- * batch and one read per user, where driver paging would add one more statement per user,
- * outside any batch. It also lets `activeOnly` filter before paging: every page is full and
- * hasNextPage is exact, where filtering pages read from Cassandra would return short (even
- * empty) pages.
+ * repository.ts), and the sessionsByUser loader reads it whole anyway (revokeAllSessions, the
+ * cap, the authorization read of the newest session). So `sessions` of N users costs one
+ * loader batch and one read per user, where driver paging would add one more statement per
+ * user, outside any batch. (`activeSessionCount` no longer reads this partition: it reads
+ * active_sessions_by_user, migration 009.) It also lets `activeOnly` filter before paging:
+ * every page is full and hasNextPage is exact, where filtering pages read from Cassandra would
+ * return short (even empty) pages.
  *
  * The cursor is the shared signed {@link CursorCodec} one (bucket 0, bound to
  * `user-sessions:<userId>:<activeOnly>`); its position is the last row's clustering key

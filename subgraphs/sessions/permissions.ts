@@ -39,13 +39,14 @@ export const sessionCheck = entity<SessionModel>({
 
 /**
  * The User as this subgraph knows it: only its key, so it has no tenant of its own. Its two
- * fields carry rules, and for another user their resolvers establish the user's organization
- * from the user's newest session (resolvers.ts `mayReadSessionsOf`).
+ * fields carry rules, and for another user their resolvers establish the user's organization:
+ * User.sessions from the user's newest session (resolvers.ts `mayReadSessionsOf`),
+ * User.activeSessionCount from the organization on the user's active_sessions_by_user rows.
  */
 export const sessionUserCheck = entity<{ id: string }>({
   readers: SESSION_READERS,
   description:
-    "a key-only stub: User.sessions and User.activeSessionCount have rules, and for another user check the organization on the user's newest session",
+    "a key-only stub: User.sessions and User.activeSessionCount have rules, and for another user check the organization on the user's newest session (sessions) or on every active session (activeSessionCount)",
 });
 
 export const sessionsObjectChecks: ObjectChecks = {

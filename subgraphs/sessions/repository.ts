@@ -1,7 +1,8 @@
 /**
- * sessions subgraph: every CQL statement it runs (the in-memory paging of a user's sessions is
- * in pageOfSessions.ts). Rows come back as plain models, one value/null/Error per key in key
- * order (the DataLoader contract).
+ * sessions subgraph: every CQL statement it runs (those of active_sessions_by_user are in
+ * activeSessions.ts; the in-memory paging of a user's sessions is in pageOfSessions.ts). Rows
+ * come back as plain models, one value/null/Error per key in key order (the DataLoader
+ * contract).
  *
  * @remarks
  * Sessions expire by TTL: every write of a session row carries `USING TTL <seconds left until
@@ -13,11 +14,18 @@
  * for revoked_at it would be a race — a touchSession that read the row just before a
  * revokeSession would otherwise write revoked_at = null after it and bring the session back.
  * With `unset`, a re-write keeps whatever revoked_at the row already has.
+ *
+ * active_sessions_by_user (migration 009) holds one row per active session and nothing else,
+ * for `User.activeSessionCount`: inserted by startSession, deleted by every revocation, in the
+ * same logged batch as the session rows; expired by its TTL and by the read's
+ * `expires_at > now`. Its statements and their explicit write times are in activeSessions.ts;
+ * touchSession does not write it. The full argument: schema/cql/009_active_sessions_by_user.cql.
  */
 import { randomUUID } from 'node:crypto';
 import type cassandra from 'cassandra-driver';
 import { cqlTypes } from '../../platform/cassandra/client.js';
 import type { Db } from '../kit/cassandra/db.js';
+import { activeRowDelete, activeRowInsert, activeSessionCounts } from './activeSessions.js';
 
 export interface SessionModel {
   readonly id: string;
@@ -43,7 +51,7 @@ export type SessionState = 'active' | 'revoked' | 'expired';
 export const SESSIONS_READ_LIMIT = 1000;
 /** startSession refuses a user holding this many unexpired sessions (revoked ones included). */
 export const MAX_SESSIONS_PER_USER = 500;
-/** Sessions revoked per logged batch by revokeAllSessions (two statements each). */
+/** Sessions revoked per logged batch by revokeAllSessions (three statements each). */
 export const REVOKE_BATCH_SESSIONS = 50;
 /**
  * Bytes of session data one logged batch may carry: below Cassandra's default
@@ -142,14 +150,20 @@ function writesOf(session: SessionModel, now: Date): { query: string; params: un
   ];
 }
 
-/** A generous estimate of the bytes both rows of a session add to a batch. */
+/** The statements that revoke a session: both rows re-written, the active row deleted. */
+function revocationOf(session: SessionModel, now: Date): { query: string; params: unknown[] }[] {
+  return [...writesOf({ ...session, revokedAt: now }, now), activeRowDelete(session, now)];
+}
+
+/** A generous estimate of the bytes a session's revocation adds to a batch. */
 function batchBytesOf(session: SessionModel): number {
   const text = [session.clientName, session.userAgent, session.ipAddress].reduce(
     (sum, value) => sum + (value ? Buffer.byteLength(value) : 0),
     0,
   );
-  // Per row: 3 uuids, 4 timestamps and ~10 cells' metadata are well under 400 bytes.
-  return 2 * (400 + text);
+  // Per row: 3 uuids, 4 timestamps and ~10 cells' metadata are well under 400 bytes; the
+  // active row's DELETE (a key and a timestamp) well under 100.
+  return 2 * (400 + text) + 100;
 }
 
 /** Splits sessions into groups of at most `maxSessions` and {@link BATCH_BYTES_BUDGET} bytes. */
@@ -172,6 +186,9 @@ function batchGroups(sessions: readonly SessionModel[], maxSessions: number): Se
 }
 
 export const sessionsRepository = {
+  /** Each user's active session count (activeSessions.ts: one statement per 100 users). */
+  activeSessionCounts,
+
   /** Sessions by id (IN, Db.readOneIn); null for unknown (or expired away) ids. */
   async sessionsById(db: Db, ids: readonly string[]): Promise<(SessionModel | null | Error)[]> {
     return db.readOneIn(SELECT_SESSION, ids, (row) => String(row['session_id']), toSession);
@@ -190,7 +207,10 @@ export const sessionsRepository = {
     );
   },
 
-  /** Writes a new session to both tables; it expires `ttlSeconds` from now. */
+  /**
+   * Writes a new session to both tables and its active row; it expires `ttlSeconds` from now.
+   * The repository takes any positive `ttlSeconds` (the resolver bounds it; tests use seconds).
+   */
   async startSession(
     db: Db,
     input: {
@@ -215,33 +235,38 @@ export const sessionsRepository = {
       ipAddress: input.ipAddress,
       revokedAt: null,
     };
-    await db.batch(writesOf(session, now));
+    await db.batch([
+      ...writesOf(session, now),
+      activeRowInsert(session, ttlUntilExpiry(session.expiresAt, now)),
+    ]);
     return session;
   },
 
-  /** Re-writes the session with last_seen_at = now; it keeps its expiry. */
+  /**
+   * Re-writes the session with last_seen_at = now; it keeps its expiry. Not the active row:
+   * a touch racing a revocation would re-insert it after the revocation's DELETE.
+   */
   async touchSession(db: Db, current: SessionModel, now: Date): Promise<SessionModel> {
     const session = { ...current, lastSeenAt: now };
     await db.batch(writesOf(session, now));
     return session;
   },
 
-  /** Re-writes the session with revoked_at = now; it keeps its expiry. */
+  /** Re-writes the session with revoked_at = now (it keeps its expiry) and deletes its active row. */
   async revokeSession(db: Db, current: SessionModel, now: Date): Promise<SessionModel> {
-    const session = { ...current, revokedAt: now };
-    await db.batch(writesOf(session, now));
-    return session;
+    await db.batch(revocationOf(current, now));
+    return { ...current, revokedAt: now };
   },
 
   /**
    * Revokes many sessions: one logged batch per at most {@link REVOKE_BATCH_SESSIONS}
    * sessions (fewer when their text would make the batch too large), one batch at a time.
-   * Each batch keeps both tables of its sessions in step; a failure part-way leaves earlier
+   * Each batch keeps the three tables of its sessions in step; a failure part-way leaves earlier
    * batches applied, and a retry revokes the rest (revoked sessions are skipped by callers).
    */
   async revokeSessions(db: Db, sessions: readonly SessionModel[], now: Date): Promise<number> {
     for (const group of batchGroups(sessions, REVOKE_BATCH_SESSIONS)) {
-      await db.batch(group.flatMap((session) => writesOf({ ...session, revokedAt: now }, now)));
+      await db.batch(group.flatMap((session) => revocationOf(session, now)));
     }
     return sessions.length;
   },

@@ -77,12 +77,13 @@ function loadSessionOrFail(ctx: SessionsContext, id: string, now: Date): Promise
 }
 
 /**
- * Whether the caller may see `userId`'s sessions, given that the field's rule already let them
- * in (a service, the user themselves, or a user with the role the field asks for). The User key
- * this subgraph receives carries no organization, and sessions_by_user does not store it; so
- * for another user it is read from their newest session's sessions_by_id row — the one place
- * authorization reads a row of its own, one per such user and request, through the sessionById
- * loader's batch. A user of another organization then looks like an unknown one: no sessions.
+ * Whether the caller may see `userId`'s sessions (User.sessions), given that the field's rule
+ * already let them in (a service, the user themselves, or a user with the role the field asks
+ * for). The User key this subgraph receives carries no organization, and sessions_by_user does
+ * not store it; so for another user it is read from their newest session's sessions_by_id row —
+ * the one place authorization reads a row of its own, one per such user and request, through
+ * the sessionById loader's batch. A user of another organization then looks like an unknown
+ * one: no sessions. (User.activeSessionCount needs no such read: see its resolver.)
  */
 async function mayReadSessionsOf(ctx: SessionsContext, userId: string): Promise<boolean> {
   if (ctx.identity.kind === 'service' || userIdOf(ctx.identity) === userId) return true;
@@ -118,6 +119,7 @@ function markedOrganizations(
 function remember(ctx: SessionsContext, session: SessionModel): SessionModel {
   ctx.loaders.sessionById.clear(session.id).prime(session.id, session);
   ctx.loaders.sessionsByUser.clear(session.userId);
+  ctx.loaders.activeSessionCounts.clear(session.userId);
   return session;
 }
 
@@ -204,6 +206,7 @@ export const sessionsResolvers: GraphQLResolverMap<SessionsContext> = {
       const marked = markedOrganizations(ctx, named, toRevoke);
       await sessionsRepository.revokeTokensBefore(ctx.db, userId, marked, now);
       ctx.loaders.sessionsByUser.clear(userId);
+      ctx.loaders.activeSessionCounts.clear(userId);
       for (const session of toRevoke) ctx.loaders.sessionById.clear(session.id);
       return revoked;
     },
@@ -242,11 +245,18 @@ export const sessionsResolvers: GraphQLResolverMap<SessionsContext> = {
       });
       return connection(page.rows, page);
     },
+    /**
+     * One active_sessions_by_user row per user (migration 009), N users in one statement. The
+     * caller's own count and a service's are the count; another user's (the field's rule let a
+     * colleague in) is shown only when every active session of theirs was started in the
+     * caller's organization, read from the same row — else 0, what an unknown user has.
+     */
     async activeSessionCount(user: UserReference, _args, ctx) {
-      if (!(await mayReadSessionsOf(ctx, user.id))) return 0;
-      const now = new Date();
-      const sessions = (await ctx.loaders.sessionsByUser.load(user.id)) ?? [];
-      return sessions.filter((session) => isActive(session, now)).length;
+      const active = await ctx.loaders.activeSessionCounts.load(user.id);
+      if (!active || active.count === 0) return 0;
+      if (ctx.identity.kind === 'service' || userIdOf(ctx.identity) === user.id)
+        return active.count;
+      return sameOrganization(ctx.identity, active.organizationId) ? active.count : 0;
     },
   },
 };

@@ -48,6 +48,18 @@ async function measure(federation: Federation, token: string, first: number) {
       total(federation, 'fleetgraph_cassandra_partitions_read_total', {
         table: 'sessions_by_user',
       }),
+    sessionByIdReads: () =>
+      total(federation, 'fleetgraph_cassandra_partitions_read_total', {
+        table: 'sessions_by_id',
+      }),
+    activeCountReads: () =>
+      total(federation, 'fleetgraph_cassandra_partitions_read_total', {
+        table: 'active_sessions_by_user',
+      }),
+    activeCountStatements: () =>
+      total(federation, 'fleetgraph_cassandra_statements_total', {
+        table: 'active_sessions_by_user',
+      }),
     missionReads: () =>
       total(federation, 'fleetgraph_cassandra_partitions_read_total', { table: 'missions_by_id' }),
     statements: () => total(federation, 'fleetgraph_cassandra_statements_total'),
@@ -91,31 +103,45 @@ describe('the fleet dashboard through the federated router', () => {
     assert.ok(operators.size > 1 && missions.size > 0);
     for (const robot of robots) assert.equal(typeof robot.operator?.activeSessionCount, 'number');
     // One batch per loader the plan touches: the fleet (fleet), operators (users), operators'
-    // sessions (sessions) — plus the router's revocation check of the caller's session, and the
-    // operators' newest sessions by id: the sessions subgraph reads a user's organization there
-    // before showing a colleague's count (authorization's one read, docs/authorization.md).
-    // Robots and their current missions need no loader: the page is robots_by_fleet_page.
-    assert.ok(delta.batches <= 5, `batches ${delta.batches}`);
+    // active session counts (sessions) — plus the router's revocation check of the caller's
+    // session (cached for a few seconds, so some runs skip it). The count's row carries the
+    // organization its visibility is decided on (migration 009): no read of the operators'
+    // newest sessions by id any more (5 batches before). Robots and their current missions need
+    // no loader: the page is robots_by_fleet_page.
+    assert.ok(delta.batches <= 4, `batches ${delta.batches}`);
     // The robots are one partition of robots_by_fleet_page, with each robot's current mission's
     // status (migration 008): neither robots_by_id nor missions_by_id is read. Before it: the
     // fleet's 16 robots_by_fleet buckets, 100 robots_by_id partitions and every current mission.
     assert.equal(delta.pageReads, 1, 'the page of robots is one partition');
     assert.equal(delta.robotReads, 0, 'no robot read by id');
     assert.equal(delta.missionReads, 0, 'no mission read by id');
-    // The fleet, the page, one IN per loader batch of the other subgraphs (1 node): measured 6
-    // (bench/dashboard-cost.ts, tokens without a session: 7 before migration 008, 5 after).
-    assert.ok(delta.statements <= 7, `statements ${delta.statements}`);
+    // The fleet, the page, the operators (users), their counts (one statement), and the
+    // caller's revocation check when not cached: 4 or 5 (bench/dashboard-cost.ts, tokens
+    // without a session: 7 before migration 008, 5 after it, 4 after 009).
+    assert.ok(delta.statements <= 5, `statements ${delta.statements}`);
+    assert.equal(delta.activeCountStatements, 1, 'every operator counted by one statement');
     assert.equal(delta.userReads, operators.size, 'each operator read once');
-    assert.equal(delta.sessionReads, operators.size, "each operator's sessions read once");
+    assert.equal(delta.activeCountReads, operators.size, "each operator's count read once");
+    // The count no longer reads the operators' sessions (before 009: their whole
+    // sessions_by_user partitions, and their newest session by id for authorization).
+    assert.equal(delta.sessionReads, 0, 'no sessions_by_user partition');
+    assert.ok(delta.sessionByIdReads <= 1, `sessions_by_id ${delta.sessionByIdReads}`);
     // Everything else read is per operator, not per robot.
     assert.ok(
-      delta.partitions <= 2 + 3 * operators.size,
+      delta.partitions <= 3 + 2 * operators.size,
       `partitions ${delta.partitions} for ${operators.size} operators`,
     );
   });
 
   it('when 10, 50 or 100 robots are shown, then the robots are one partition and the statements do not grow with rows', async () => {
-    const loaders = ['fleetById', 'robotById', 'missionById', 'userById', 'sessionsByUser'];
+    const loaders = [
+      'fleetById',
+      'robotById',
+      'missionById',
+      'userById',
+      'activeSessionCounts',
+      'sessionsByUser',
+    ];
     const perLoader = async () =>
       Object.fromEntries(
         await Promise.all(
@@ -150,11 +176,12 @@ describe('the fleet dashboard through the federated router', () => {
           run.batches[loader]! <= 1,
           `${run.rows} robots: ${loader} ran ${run.batches[loader]} batches`,
         );
-      // The fleet, operators and their sessions are always needed; robots and their missions
-      // come with the page (robots_by_fleet_page), never by id.
-      for (const loader of ['fleetById', 'userById', 'sessionsByUser'])
+      // The fleet, operators and their active session counts are always needed; robots and
+      // their missions come with the page (robots_by_fleet_page), never by id, and the counts
+      // need no user's sessions (migration 009).
+      for (const loader of ['fleetById', 'userById', 'activeSessionCounts'])
         assert.equal(run.batches[loader], 1, `${run.rows}: ${loader}`);
-      for (const loader of ['robotById', 'missionById'])
+      for (const loader of ['robotById', 'missionById', 'sessionsByUser'])
         assert.equal(run.batches[loader], 0, `${run.rows}: ${loader}`);
       assert.equal(run.pageReads, 1, `${run.rows}: robots_by_fleet_page partitions`);
     }

@@ -25,6 +25,7 @@ export const ENTITY_OF_TABLE: Readonly<Record<string, readonly [string, string]>
   users_by_organization: ['Organization', 'organization_id'],
   sessions_by_id: ['Session', 'session_id'],
   sessions_by_user: ['User', 'user_id'],
+  active_sessions_by_user: ['User', 'user_id'],
   token_revocations_by_user: ['User', 'user_id'],
   fleets_by_id: ['Fleet', 'fleet_id'],
   fleets_by_organization: ['Organization', 'organization_id'],
