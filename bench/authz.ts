@@ -191,14 +191,19 @@ async function executionCost(
   until: number,
 ): Promise<Record<Variant, number> & { pairs: number }> {
   const metrics = createSubgraphMetrics('bench', { defaultMetrics: false });
+  const fleetConfig = loadSubgraphConfig('fleet', env);
+  const logger = createLogger(config, 'bench');
+  // The fleet context carries the server's change events (a Redis connection); only queries run.
+  const resources = await fleetSubgraph.open!({ config: fleetConfig, logger, metrics });
   const base = {
     identity: ADMIN,
     requestId: 'bench',
     db: new Db(cassandra, metrics),
     // The subgraphs' cursor key (not the identity key: one secret per purpose).
-    cursors: new CursorCodec(loadSubgraphConfig('fleet', env).cursorSigningSecret),
+    cursors: new CursorCodec(fleetConfig.cursorSigningSecret),
     metrics,
-    logger: createLogger(config, 'bench'),
+    logger,
+    resources: resources.value,
   };
   const off = buildSubgraphSchema([
     {
@@ -228,6 +233,7 @@ async function executionCost(
     for (const variant of pairs % 2 ? (['on', 'off'] as const) : VARIANTS) await once(variant);
     pairs++;
   }
+  await resources.close();
   const median = (values: number[]) =>
     [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? NaN;
   return { off: median(cpu.off), on: median(cpu.on), pairs };

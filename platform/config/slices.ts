@@ -5,7 +5,7 @@
  *
  * @remarks
  * Each process receives only its slice: the router does not see subgraph ports, a subgraph does
- * not see JWT, rate-limit or Redis settings. Modes are unions rather than booleans with optional
+ * not see JWT or rate-limit settings, and only the fleet subgraph (its change events) sees Redis's. Modes are unions rather than booleans with optional
  * fields: JWTs are verified by a shared secret (`hs256`, never in production) *or* by a JWKS
  * endpoint (`jwks`); the response cache is `{ enabled: false }` *or* `{ enabled: true, minUses }`.
  */
@@ -164,6 +164,13 @@ function routerSettings(env: Parsed<typeof routerVariables>) {
     rateLimits: Object.fromEntries(
       Object.entries(pairs(env.RATE_LIMITS)).map(([rateClass, n]) => [rateClass, Number(n)]),
     ) as Readonly<Record<string, number>>,
+    subscriptions: {
+      maxPerIdentity: env.SUBSCRIPTIONS_MAX_PER_IDENTITY,
+      maxPerProcess: env.SUBSCRIPTIONS_MAX_PER_PROCESS,
+      bufferEvents: env.SUBSCRIPTION_BUFFER_EVENTS,
+      keepAliveMs: env.SUBSCRIPTION_KEEPALIVE_SECONDS * 1000,
+      reauthMs: env.SUBSCRIPTION_REAUTH_SECONDS * 1000,
+    },
     limits: {
       maxDepth: env.MAX_QUERY_DEPTH,
       maxAliases: env.MAX_QUERY_ALIASES,
@@ -224,7 +231,8 @@ export type JwtSettings = RouterConfig['jwt'];
 
 /**
  * One subgraph: its port, Cassandra, the secret that proves the router sent a request, and the
- * one that signs its pagination cursors.
+ * one that signs its pagination cursors. The fleet subgraph also has Redis: it appends its
+ * change events to Redis Streams (platform/events/); the others never see a Redis setting.
  */
 export function subgraphConfigSchema(name: SubgraphName) {
   const [portVariable] = Object.keys(subgraphPortVariables[name]) as [string];
@@ -236,6 +244,8 @@ export function subgraphConfigSchema(name: SubgraphName) {
       ...cursorVariables,
       ...subgraphPortVariables[name],
       ...telemetryVariables,
+      // The fleet subgraph's change events (platform/events/publisher.ts).
+      ...((name === 'fleet' ? redisVariables : {}) as Partial<typeof redisVariables>),
     })
     .transform((env, ctx) => {
       const process = processSettings(env);
@@ -247,6 +257,9 @@ export function subgraphConfigSchema(name: SubgraphName) {
         port: (env as unknown as Record<string, number>)[portVariable] as number,
         telemetry: telemetrySettings(env, `fleetgraph-${name}`),
         cassandra: cassandraSettings(env, ctx),
+        ...(name === 'fleet'
+          ? { redis: redisSettings(env as Parsed<typeof redisVariables>, ctx) }
+          : {}),
         identitySigningSecret: secretOf(
           'IDENTITY_SIGNING_SECRET',
           IDENTITY_SIGNING_SECRET,

@@ -23,6 +23,16 @@ export const ErrorCode = {
   SUBGRAPH_UNAVAILABLE: 'SUBGRAPH_UNAVAILABLE',
   /** An out-of-band cache purge could not reach Redis. */
   CACHE_UNAVAILABLE: 'CACHE_UNAVAILABLE',
+  // Subscriptions (router/subscriptions/, docs/subscriptions.md): each ends a stream; the client
+  // resumes with the last event id it received, except after EVENTS_EXPIRED.
+  /** The subscriber did not read its events fast enough; its buffer of unsent events was full. */
+  SLOW_CONSUMER: 'SLOW_CONSUMER',
+  /** The resume point (`after`, Last-Event-ID) is older than the events retained: refetch. */
+  EVENTS_EXPIRED: 'EVENTS_EXPIRED',
+  /** Too many subscriptions open for this caller, or on this router process. */
+  TOO_MANY_SUBSCRIPTIONS: 'TOO_MANY_SUBSCRIPTIONS',
+  /** The router is shutting down (SIGTERM): reconnect, to another instance, with the last id. */
+  SERVER_RESTARTING: 'SERVER_RESTARTING',
   /** Anything not raised on purpose: logged with its stack, its message masked. */
   INTERNAL_SERVER_ERROR: 'INTERNAL_SERVER_ERROR',
 } as const;

@@ -39,6 +39,8 @@ export interface FleetEvent {
   readonly missionId?: string;
   /** TELEMETRY_REPORTED: the newest sample time recorded (ISO 8601). */
   readonly sampleTime?: string;
+  /** TELEMETRY_REPORTED: the oldest sample time recorded (ISO 8601); with sampleTime, the range. */
+  readonly sampleFrom?: string;
   /** How many samples were recorded (TELEMETRY_REPORTED). */
   readonly sampleCount?: number;
   /** When the write was acknowledged by Cassandra (ISO 8601). */
@@ -83,6 +85,83 @@ export function fromStreamEntry(id: string, fields: readonly string[]): FleetEve
     at,
     ...(record['missionId'] ? { missionId: record['missionId'] } : {}),
     ...(record['sampleTime'] ? { sampleTime: record['sampleTime'] } : {}),
+    ...(record['sampleFrom'] ? { sampleFrom: record['sampleFrom'] } : {}),
     ...(record['sampleCount'] ? { sampleCount: Number(record['sampleCount']) } : {}),
   };
+}
+
+/** Every kind, in the order of the GraphQL enum FleetEventKind (schema/subgraphs/fleet.graphql). */
+export const FLEET_EVENT_KINDS: readonly FleetEventKind[] = [
+  'ROBOT_REGISTERED',
+  'ROBOT_STATUS_CHANGED',
+  'TELEMETRY_REPORTED',
+  'MISSION_ASSIGNED',
+  'MISSION_COMPLETED',
+];
+
+/**
+ * The subscription fields of the fleet subgraph (Subscription in schema/subgraphs/fleet.graphql)
+ * and how each is served: which stream entries it delivers, and the query field that resolves
+ * one delivered event.
+ *
+ * @remarks
+ * The router executes a subscription per event as a query: `robotChanged(fleetId: $f)` becomes
+ * `robotEvent(fleetId: $f, eventId: <the event's id>)` with the same alias and selection
+ * ({@link EVENT_ID_ARGUMENT} added), planned and authorized like any query. `scope` says how a
+ * subscriber's stream is found: `fleet` — the argument is the fleet's id; `robot` — the argument
+ * is a robot's id, whose fleet the router looks up (`query { robot(id:) { fleet { id } } }`).
+ * The fleet subgraph's own `subscribe` resolvers filter with {@link deliversEvent} too, so both
+ * deliver the same events.
+ */
+export const SUBSCRIPTIONS = {
+  robotChanged: {
+    queryField: 'robotEvent',
+    scope: 'fleet',
+    argument: 'fleetId',
+    kinds: FLEET_EVENT_KINDS,
+  },
+  missionChanged: {
+    queryField: 'missionEvent',
+    scope: 'robot',
+    argument: 'robotId',
+    kinds: ['MISSION_ASSIGNED', 'MISSION_COMPLETED'],
+  },
+  telemetryReported: {
+    queryField: 'telemetryEvent',
+    scope: 'robot',
+    argument: 'robotId',
+    kinds: ['TELEMETRY_REPORTED'],
+  },
+} as const satisfies Record<
+  string,
+  {
+    queryField: string;
+    scope: 'fleet' | 'robot';
+    argument: string;
+    kinds: readonly FleetEventKind[];
+  }
+>;
+export type SubscriptionField = keyof typeof SUBSCRIPTIONS;
+
+/** Subscription field → the query field that resolves one of its events. */
+export const SUBSCRIPTION_QUERY_FIELDS = Object.fromEntries(
+  Object.entries(SUBSCRIPTIONS).map(([field, { queryField }]) => [field, queryField]),
+) as { readonly [F in SubscriptionField]: (typeof SUBSCRIPTIONS)[F]['queryField'] };
+
+/** The argument the router adds to the query field: the id of the event to resolve. */
+export const EVENT_ID_ARGUMENT = 'eventId';
+
+/**
+ * Whether a subscription delivers an event of its stream: the kind is one it delivers and, for a
+ * robot-scoped subscription, the event is the robot's (`scopeId`: the subscription's argument).
+ */
+export function deliversEvent(
+  field: SubscriptionField,
+  scopeId: string,
+  event: FleetEvent,
+): boolean {
+  const subscription = SUBSCRIPTIONS[field];
+  if (!(subscription.kinds as readonly FleetEventKind[]).includes(event.kind)) return false;
+  const id = scopeId.toLowerCase();
+  return subscription.scope === 'fleet' ? event.fleetId === id : event.robotId === id;
 }

@@ -1,10 +1,12 @@
 /**
- * fleet subgraph: the per-request context — identity plus a fresh set of DataLoaders. The
+ * fleet subgraph: the per-request context — identity, a fresh set of DataLoaders and the
+ * server's change events (events.ts). The
  * by-id loaders are tenant-scoped: a fleet, robot or mission of another organization loads as
  * null, exactly like an unknown id (permissions.ts), judged on the row the batch read anyway.
  */
 import { loaderTable, withLoaders, type LoadersOf } from '../kit/loaderTable.js';
 import type { BaseContext } from '../kit/server.js';
+import { fleetEventsOf, type FleetEvents } from './events.js';
 import { fleetCheck, missionCheck, robotCheck } from './permissions.js';
 import { fleetsRepository } from './repository/fleets.js';
 import { missionsRepository } from './repository/missions.js';
@@ -23,6 +25,12 @@ const fleetLoaders = loaderTable({
 
 export interface FleetContext extends BaseContext {
   readonly loaders: LoadersOf<typeof fleetLoaders>;
+  /** The change events: published after writes, read by the event fields (events.ts). */
+  readonly events: FleetEvents;
 }
 
-export const createFleetContext: (base: BaseContext) => FleetContext = withLoaders(fleetLoaders);
+const withFleetLoaders = withLoaders(fleetLoaders);
+
+export function createFleetContext(base: BaseContext): FleetContext {
+  return { ...withFleetLoaders(base), events: fleetEventsOf(base) };
+}

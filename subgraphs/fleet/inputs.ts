@@ -3,7 +3,9 @@
  * Every failure is a BAD_USER_INPUT naming the argument.
  */
 import { badUserInput } from '../../platform/contract/errors.js';
-import { requireDateTime, requireNonEmpty, requireUuid } from '../kit/validate.js';
+import { EVENT_RETENTION_MS, STREAM_ID } from '../../platform/events/contract.js';
+import { isExpired } from '../../platform/events/stream.js';
+import { requireDateTime, requireNonEmpty, requireUuid, truncate } from '../kit/validate.js';
 import { isTimeUuid, type RobotStatus } from './repository/common.js';
 import type { TelemetrySampleModel } from './repository/telemetry.js';
 
@@ -115,4 +117,33 @@ export function requireSamples(
       status: sample.status ?? null,
     };
   });
+}
+
+/** A change event's id (a Redis stream id, as the event's `id` field gave it). */
+export function requireEventId(argumentName: string, value: string): string {
+  if (!STREAM_ID.test(value))
+    throw badUserInput(
+      argumentName,
+      `must be an event id as an event's id field gave it, e.g. 1767225600000-0 (got "${truncate(value)}")`,
+    );
+  return value;
+}
+
+/**
+ * A subscription's `after`: an event id still within the retention window — an older one could
+ * hide a gap, so the client is told to refetch instead.
+ */
+export function optionalResumeId(
+  argumentName: string,
+  value: string | null | undefined,
+  now = Date.now(),
+): string | null {
+  if (value == null) return null;
+  const id = requireEventId(argumentName, value);
+  if (isExpired(id, now))
+    throw badUserInput(
+      argumentName,
+      `is older than the ${EVENT_RETENTION_MS / MINUTE_MS}-minute event retention: refetch by query, then subscribe without it`,
+    );
+  return id;
 }

@@ -10,7 +10,7 @@
  */
 import type { PermissionMap } from '../kit/authz/coverage.js';
 import { entity, valueOf, type ObjectChecks } from '../kit/authz/objects.js';
-import { audienceRule, hasRole, type Audience } from '../kit/authz/rules.js';
+import { and, audienceRule, hasRole, type Audience } from '../kit/authz/rules.js';
 import type { FleetModel } from './repository/fleets.js';
 import type { MissionModel } from './repository/missions.js';
 import type { RobotModel } from './repository/robots.js';
@@ -62,13 +62,24 @@ export const fleetObjectChecks: ObjectChecks = {
   MissionConnection: valueOf('Robot.missions'),
   PageInfo: valueOf('RobotConnection.pageInfo', 'MissionConnection.pageInfo'),
   Position: valueOf('Robot.position'),
-  TelemetrySample: valueOf('Robot.telemetry'),
+  TelemetrySample: valueOf('Robot.telemetry', 'TelemetryEvent.samples'),
   ReportTelemetryResult: valueOf('Mutation.reportTelemetry'),
+  // Change events: ids and a kind, produced by ruled root fields; what they name (robot,
+  // mission) is loaded through the tenant-scoped loaders (resolvers/events.ts).
+  RobotEvent: valueOf('Query.robotEvent', 'Subscription.robotChanged'),
+  MissionEvent: valueOf('Query.missionEvent', 'Subscription.missionChanged'),
+  TelemetryEvent: valueOf('Query.telemetryEvent', 'Subscription.telemetryReported'),
 };
 
 /** Operators (and admins) of the organization, or partner keys with `scope`. */
 const operatorsOr = (scope: 'fleet:write' | 'telemetry:write') =>
   audienceRule({ users: 'operator', scopes: [scope] });
+
+/**
+ * Telemetry events: when a robot reports is telemetry (telemetry:read), and each event names
+ * its robot (fleet:read). Users: viewers; partner keys: both scopes.
+ */
+const fleetAndTelemetryReaders = and(audienceRule(FLEET_READERS), audienceRule(TELEMETRY_READERS));
 
 export const fleetPermissions: PermissionMap = {
   // Query._service and Query._entities are added by the kit (kit/authz/federation.ts).
@@ -77,6 +88,16 @@ export const fleetPermissions: PermissionMap = {
   'Query.robot': audienceRule(FLEET_READERS),
   'Query.robots': audienceRule(FLEET_READERS),
   'Query.mission': audienceRule(FLEET_READERS),
+  // The event fields the router answers subscription events through, and the subscriptions
+  // themselves: the audience of what they deliver. A subscription's rule runs per event (it
+  // wraps `resolve`); its `subscribe` admits the same audience before opening the stream
+  // (resolvers/events.ts).
+  'Query.robotEvent': audienceRule(FLEET_READERS),
+  'Query.missionEvent': audienceRule(FLEET_READERS),
+  'Query.telemetryEvent': fleetAndTelemetryReaders,
+  'Subscription.robotChanged': audienceRule(FLEET_READERS),
+  'Subscription.missionChanged': audienceRule(FLEET_READERS),
+  'Subscription.telemetryReported': fleetAndTelemetryReaders,
 
   // Writes, each only on objects of the caller's organization (another organization's fleet,
   // robot or mission is NOT_FOUND, as if unknown).
@@ -93,4 +114,6 @@ export const fleetPermissions: PermissionMap = {
   // Sensitive: where robots are and have been (site security) — telemetry readers only.
   'Robot.telemetry': audienceRule(TELEMETRY_READERS),
   'Robot.position': audienceRule(TELEMETRY_READERS),
+  // Sensitive like Robot.telemetry: the same samples, delivered as they are recorded.
+  'TelemetryEvent.samples': audienceRule(TELEMETRY_READERS),
 };

@@ -34,6 +34,14 @@ export interface SubgraphMetrics {
   readonly resolverErrors: Counter<'code'>;
   /** GraphQL requests served, by operation name (bounded: {@link operationLabel}). */
   readonly requests: Counter<'operation'>;
+  /**
+   * Change events (fleet subgraph, platform/events/publisher.ts), by kind: appended to Redis;
+   * appends that failed and are tried again; events given up (outbox full, or stopped with
+   * Redis away). The other subgraphs publish none, so theirs stay at zero.
+   */
+  readonly eventsPublished: Counter<'kind'>;
+  readonly eventsRetried: Counter<'kind'>;
+  readonly eventsDropped: Counter<'kind'>;
   /** The `operation` label for a name: itself while there is room, else `other`. */
   operationLabel(operationName: string | null | undefined): string;
 }
@@ -96,6 +104,24 @@ export function createSubgraphMetrics(
       name: 'fleetgraph_resolver_errors_total',
       help: 'GraphQL errors returned, by code',
       labelNames: ['code'],
+      registers: [registry],
+    }),
+    eventsPublished: new Counter({
+      name: 'fleetgraph_events_published_total',
+      help: 'Change events appended to their fleet stream in Redis, by kind',
+      labelNames: ['kind'],
+      registers: [registry],
+    }),
+    eventsRetried: new Counter({
+      name: 'fleetgraph_events_retried_total',
+      help: 'Change event appends that failed and are retried from the outbox, by kind',
+      labelNames: ['kind'],
+      registers: [registry],
+    }),
+    eventsDropped: new Counter({
+      name: 'fleetgraph_events_dropped_total',
+      help: 'Change events given up (outbox full, or stopped with Redis away), by kind',
+      labelNames: ['kind'],
       registers: [registry],
     }),
     requests: new Counter({

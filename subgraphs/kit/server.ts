@@ -48,6 +48,23 @@ export interface BaseContext {
    * {@link DEFAULT_LOADER_OPTIONS}). Only the benchmarks' baseline without DataLoader differs.
    */
   readonly loaderOptions?: LoaderOptions;
+  /** What the subgraph's `open` returned (its own process-wide resources); absent without one. */
+  readonly resources?: unknown;
+}
+
+/** What a subgraph's own resources are opened with. */
+export interface ResourceDeps {
+  readonly config: SubgraphConfig;
+  readonly logger: Logger;
+  readonly metrics: SubgraphMetrics;
+}
+
+/** A subgraph's own process-wide resources beyond Cassandra (the fleet's Redis event streams). */
+export interface SubgraphResources {
+  /** Handed to every request's createContext as `base.resources`. */
+  readonly value: unknown;
+  /** Releases them; called once the server has drained, so in-flight writes still reach them. */
+  close(): Promise<void>;
 }
 
 export interface SubgraphDefinition<TContext extends BaseContext, TName extends string = string> {
@@ -60,6 +77,8 @@ export interface SubgraphDefinition<TContext extends BaseContext, TName extends 
   readonly createContext: (base: BaseContext) => TContext;
   /** Optional: wraps the built schema (e.g. with authorization middleware). */
   readonly transformSchema?: (schema: GraphQLSchema) => GraphQLSchema;
+  /** Optional: opens the subgraph's own resources when its server is built (see SubgraphResources). */
+  readonly open?: (deps: ResourceDeps) => Promise<SubgraphResources>;
 }
 
 /**
@@ -97,7 +116,6 @@ export async function createSubgraphServer<TContext extends BaseContext>(
   const db = new Db(deps.cassandra, metrics);
   const cursors = new CursorCodec(config.cursorSigningSecret);
   const { schema, sdl } = buildSchema(definition);
-
   const apollo = new ApolloServer<TContext>({
     schema,
     // Inline tracing (ftv1) is for Apollo's SaaS usage reporting, which we do not use; it
@@ -117,6 +135,7 @@ export async function createSubgraphServer<TContext extends BaseContext>(
     stopOnTerminationSignals: false,
   });
   await apollo.start();
+  const resources = await definition.open?.({ config, logger, metrics });
 
   const contextOf = (identity: Identity, requestId: string): TContext =>
     definition.createContext({
@@ -127,6 +146,7 @@ export async function createSubgraphServer<TContext extends BaseContext>(
       metrics,
       logger: logger.child({ requestId }),
       loaderOptions,
+      resources: resources?.value,
     });
   const httpServer = createServer(
     handleRequests({
@@ -162,6 +182,7 @@ export async function createSubgraphServer<TContext extends BaseContext>(
     close: async () => {
       await drain(10_000);
       await apollo.stop();
+      await resources?.close();
     },
   };
 }

@@ -107,10 +107,14 @@ const ENTITIES = SUBGRAPHS.flatMap((subgraph) =>
  */
 const KEY_ONLY_STUBS = new Set(['fleet.User', 'sessions.User']);
 
-/** Fields that page with a cursor (an `after` argument), as `Type.field`. */
+/**
+ * Fields that page with a cursor (an `after` argument), as `Type.field`. A subscription's
+ * `after` is no cursor but an event id to resume after: the subscription's fleet or robot is
+ * tenant-checked before any event is read (test/integration/fleet-events.test.ts).
+ */
 const PAGINATED_FIELDS = Object.values(api.getTypeMap())
   .filter(isObjectType)
-  .filter((type) => !type.name.startsWith('__'))
+  .filter((type) => !type.name.startsWith('__') && type !== api.getSubscriptionType())
   .flatMap((type) =>
     Object.values(type.getFields())
       .filter((field) => field.args.some((arg) => arg.name === 'after'))

@@ -76,10 +76,18 @@ export async function startFederation(
 ): Promise<Federation> {
   const cassandra = await cassandraForTest();
   const secrets = options.secrets ?? {};
+  // Redis keys of this test process only (below); the fleet subgraph appends its change
+  // events under the same prefix and to the same Redis the router reads them from.
+  const redisKeyPrefix = routerEnv['REDIS_KEY_PREFIX'] ?? `fgtest-${process.pid}:`;
+  const fleetEnv = {
+    ...secrets,
+    REDIS_KEY_PREFIX: redisKeyPrefix,
+    ...(routerEnv['REDIS_URL'] ? { REDIS_URL: routerEnv['REDIS_URL'] } : {}),
+  };
   const subgraphs = {
     users: await startSubgraph(usersSubgraph, cassandra, 0, secrets),
     sessions: await startSubgraph(sessionsSubgraph, cassandra, 0, secrets),
-    fleet: await startSubgraph(fleetSubgraph, cassandra, 0, secrets),
+    fleet: await startSubgraph(fleetSubgraph, cassandra, 0, fleetEnv),
   };
   const ports = Object.fromEntries(
     Object.entries(subgraphs).map(([name, s]) => [name, Number(new URL(s.url).port)]),
@@ -89,7 +97,7 @@ export async function startFederation(
     // Redis keys of this test process only: rate-limit counts are shared through Redis, and
     // the hostile-input file's thousands of requests as admin (0, 0) left the next file's
     // router (the IDE test, same user, same minute) rate-limited.
-    REDIS_KEY_PREFIX: `fgtest-${process.pid}:`,
+    REDIS_KEY_PREFIX: redisKeyPrefix,
     SUBGRAPH_URLS: Object.entries(subgraphs)
       .map(
         ([name, s]) =>
@@ -149,7 +157,7 @@ export async function startFederation(
         definitions[name] as never,
         cassandra,
         ports[name],
-        secrets,
+        name === 'fleet' ? fleetEnv : secrets,
       );
       (subgraphs as Record<string, RunningSubgraph>)[name] = restarted;
     },

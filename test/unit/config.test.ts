@@ -63,11 +63,15 @@ describe('configuration', () => {
     assert.equal(fleet.name, 'fleet');
     assert.equal(loadSubgraphConfig('users', env).port, 5101);
     assert.equal(loadSubgraphConfig('sessions', env).port, 4002);
-    // The router knows no subgraph port, a subgraph no JWT, rate-limit or Redis setting, and a
-    // command-line tool neither secrets nor ports.
+    // The router knows no subgraph port, a subgraph no JWT or rate-limit setting (and only the
+    // fleet subgraph, for its change events, a Redis one), and a command-line tool neither
+    // secrets nor ports.
     assert.ok(!JSON.stringify(router).includes('5103'));
-    for (const key of ['jwt', 'rateLimits', 'redis', 'limits', 'responseCache'])
+    for (const key of ['jwt', 'rateLimits', 'limits', 'responseCache'])
       assert.ok(!(key in fleet), `fleet slice has ${key}`);
+    assert.equal(fleet.redis?.url, 'redis://127.0.0.1:6379');
+    for (const name of ['users', 'sessions'] as const)
+      assert.ok(!('redis' in loadSubgraphConfig(name, env)), `${name} slice has redis`);
     for (const key of ['jwt', 'identitySigningSecret', 'cursorSigningSecret', 'port'])
       assert.ok(!(key in tool), `tool slice has ${key}`);
     assert.ok(!('cursorSigningSecret' in router), 'the router never sees the cursor secret');

@@ -418,6 +418,8 @@ describe('deploy/k8s', () => {
         'CASSANDRA_USERNAME',
         'CURSOR_SIGNING_SECRET',
         'IDENTITY_SIGNING_SECRET',
+        // The fleet subgraph's change events go to the router's Redis.
+        ...(name === 'fleet' ? ['REDIS_URL'] : []),
       ]);
   });
 

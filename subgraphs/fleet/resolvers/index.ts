@@ -11,6 +11,7 @@
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/index.js';
 import { DateTimeScalar } from '../../kit/scalars.js';
 import type { FleetContext } from '../context.js';
+import { MissionEvent, RobotEvent, Subscription, TelemetryEvent } from './events.js';
 import { Fleet } from './fleet.js';
 import { Mission } from './mission.js';
 import { Mutation } from './mutation.js';
@@ -23,9 +24,13 @@ export const fleetResolvers: GraphQLResolverMap<FleetContext> = {
   DateTime: DateTimeScalar,
   Query,
   Mutation,
+  Subscription,
   Fleet,
   Organization,
   Robot,
   Mission,
   User,
+  RobotEvent,
+  MissionEvent,
+  TelemetryEvent,
 };

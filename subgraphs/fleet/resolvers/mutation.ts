@@ -2,6 +2,11 @@
  * fleet subgraph: the Mutation type's resolvers. Each validates its arguments and loads what it
  * acts on (through the tenant-scoped loaders: another organization's object is NOT_FOUND)
  * before it writes, so a rejected mutation writes nothing.
+ *
+ * Each write that changes what a subscription shows then publishes a change event
+ * (platform/events/contract.ts) — after Cassandra acknowledged it, so an event never announces
+ * a write that did not happen, and a rejected mutation publishes nothing. Publishing waits for
+ * Redis briefly and never fails the mutation (platform/events/publisher.ts).
  */
 import { conflict, forbidden, unauthenticated } from '../../../platform/contract/errors.js';
 import type { Identity } from '../../../platform/contract/identity.js';
@@ -62,6 +67,12 @@ export const Mutation: TypeResolvers<FleetContext> = {
       operatorId,
     });
     ctx.loaders.robotById.prime(robot.id, robot);
+    await ctx.events.publish({
+      kind: 'ROBOT_REGISTERED',
+      organizationId: robot.organizationId,
+      fleetId: robot.fleetId,
+      robotId: robot.id,
+    });
     return robot;
   },
 
@@ -77,6 +88,12 @@ export const Mutation: TypeResolvers<FleetContext> = {
     });
     const robot = await robotsRepository.updateStatus(ctx.db, current, args.status, battery);
     ctx.loaders.robotById.clear(robot.id).prime(robot.id, robot);
+    await ctx.events.publish({
+      kind: 'ROBOT_STATUS_CHANGED',
+      organizationId: robot.organizationId,
+      fleetId: robot.fleetId,
+      robotId: robot.id,
+    });
     return robot;
   },
 
@@ -119,6 +136,13 @@ export const Mutation: TypeResolvers<FleetContext> = {
       ...robot,
       currentMissionId: mission.id,
     });
+    await ctx.events.publish({
+      kind: 'MISSION_ASSIGNED',
+      organizationId: mission.organizationId,
+      fleetId: robot.fleetId,
+      robotId: robot.id,
+      missionId: mission.id,
+    });
     return mission;
   },
 
@@ -139,6 +163,16 @@ export const Mutation: TypeResolvers<FleetContext> = {
     if (robot) await robotsRepository.releaseFromMission(ctx.db, robot, mission.id);
     ctx.loaders.missionById.clear(mission.id).prime(mission.id, finished);
     ctx.loaders.robotById.clear(mission.robotId);
+    // The event goes to the robot's fleet's stream; a mission whose robot row is gone has no
+    // fleet to announce it in (and no subscriber could resolve its robot).
+    if (robot)
+      await ctx.events.publish({
+        kind: 'MISSION_COMPLETED',
+        organizationId: finished.organizationId,
+        fleetId: robot.fleetId,
+        robotId: robot.id,
+        missionId: finished.id,
+      });
     return finished;
   },
 
@@ -149,11 +183,22 @@ export const Mutation: TypeResolvers<FleetContext> = {
     if (samples.length === 0) return { accepted: 0 };
     await telemetryRepository.writeSamples(ctx.db, robot.id, samples);
     const newest = samples.reduce((a, b) => (b.recordedAt > a.recordedAt ? b : a));
+    const oldest = samples.reduce((a, b) => (b.recordedAt < a.recordedAt ? b : a));
     // A late backlog of old samples must not move the heartbeat back in time.
     if (!robot.lastHeartbeatAt || newest.recordedAt > robot.lastHeartbeatAt) {
       const updated = await robotsRepository.recordHeartbeat(ctx.db, robot, newest);
       ctx.loaders.robotById.clear(robot.id).prime(robot.id, updated);
     }
+    // The samples' range, so TelemetryEvent.samples reads them back (the event carries no values).
+    await ctx.events.publish({
+      kind: 'TELEMETRY_REPORTED',
+      organizationId: robot.organizationId,
+      fleetId: robot.fleetId,
+      robotId: robot.id,
+      sampleFrom: oldest.recordedAt.toISOString(),
+      sampleTime: newest.recordedAt.toISOString(),
+      sampleCount: samples.length,
+    });
     return { accepted: samples.length };
   },
 };

@@ -5,6 +5,7 @@ import type { TypeResolvers } from '../../kit/server.js';
 import { isUuid } from '../../kit/validate.js';
 import type { FleetContext } from '../context.js';
 import { requireMissionId } from '../inputs.js';
+import { eventQueries } from './events.js';
 import { fleetsOfOrganization } from './organization.js';
 
 /** The organization whose fleets `fleets` lists: users' and partner keys' own. */
@@ -22,4 +23,6 @@ export const Query: TypeResolvers<FleetContext> = {
   robot: byIdQuery((ctx: FleetContext) => ctx.loaders.robotById),
   robots: byIdsQuery((ctx: FleetContext) => ctx.loaders.robotById),
   mission: byIdQuery((ctx: FleetContext) => ctx.loaders.missionById, requireMissionId),
+  // robotEvent, missionEvent, telemetryEvent: with the rest of the change events (events.ts).
+  ...eventQueries,
 };
