@@ -55,7 +55,9 @@ export async function startProfiledStack(
       keyspace,
       port: PROFILE_LIVE_PORTS.router,
       subgraphUrls: subgraphUrls(PROFILE_LIVE_PORTS.subgraphs),
-      responseCache: true,
+      // BENCH_PROFILE_RESPONSE_CACHE=false: the data path alone (issue 17's "cache off" run,
+      // with ENTITY_CACHE=false too; the environment reaches the router).
+      responseCache: process.env.BENCH_PROFILE_RESPONSE_CACHE !== 'false',
       nodeArgs: cpuProf(routerDir),
     }),
   );

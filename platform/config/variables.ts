@@ -12,6 +12,7 @@
  * credentials, TLS) and a real Redis (URL with `rediss://` for TLS, or cluster nodes).
  */
 import { z } from 'zod';
+import { subscriptionVariables } from './subscriptionVariables.js';
 
 const consistency = z.enum([
   'ANY',
@@ -172,6 +173,7 @@ export const jwtVariables = {
 
 /** The router only: serving, limits, caching, subgraph fetches. */
 export const routerVariables = {
+  ...subscriptionVariables,
   ROUTER_PORT: port.default(4000),
   /** The composed supergraph the router serves (hot-reloaded when the file changes). */
   SUPERGRAPH_PATH: z.string().default('schema/supergraph.graphql'),
@@ -204,14 +206,14 @@ export const routerVariables = {
    * responses asked for once, which fill the cache and cost a Redis write each, never a hit.
    */
   RESPONSE_CACHE_MIN_USES: int(1, 10, 2),
-  /** Whether the router caches `_entities` fetches per entity in Redis (router/cache/entityCache.ts). */
   /**
-   * Off by default: on the router-bound benchmark (hundreds of entities per fetch, each caller
-   * new) it stored every entity and made the router 0.44× the bare gateway instead of 1.7×;
-   * on the live fleet it halves users' and sessions' CPU per read. Turn it on where entities
-   * are re-read by the same scopes (fleet consoles) — docs/caching.md.
+   * Whether the router caches `_entities` fetches per entity in Redis (router/cache/entityCache.ts,
+   * docs/caching.md). On by default since it stores an entity only at its second use, batches
+   * its Redis commands and skips fetches that report no read tags: the router-bound benchmark
+   * (hundreds of one-off entities per fetch) no longer pays for it, and on the live fleet it
+   * spares users and sessions most of their reads. `false` to compare or to rule it out.
    */
-  ENTITY_CACHE: bool.default(false),
+  ENTITY_CACHE: bool.default(true),
   /** Whether requests without credentials are served (as the anonymous identity). */
   ROUTER_ALLOW_ANONYMOUS: bool.default(true),
   SUBGRAPH_TIMEOUT_MS: int(50, 120_000, 5000),
@@ -252,26 +254,6 @@ export const routerVariables = {
   OPERATOR_TOKEN: secret.optional(),
   /** Public POST /cache/invalidate requests per minute per caller (org admins). */
   CACHE_INVALIDATION_RATE_LIMIT: int(1, 10_000, 30),
-  /**
-   * Subscriptions (router/subscriptions/, docs/subscriptions.md): open at once per caller (a
-   * user, an API key, an anonymous address) and per router process; past either, a new one is
-   * refused with TOO_MANY_SUBSCRIPTIONS.
-   */
-  SUBSCRIPTIONS_MAX_PER_IDENTITY: int(1, 10_000, 20),
-  SUBSCRIPTIONS_MAX_PER_PROCESS: int(1, 1_000_000, 10_000),
-  /**
-   * Events resolved for a subscriber but not yet written to its connection; one more ends that
-   * subscriber with SLOW_CONSUMER (it resumes from its last event id), never anyone else.
-   */
-  SUBSCRIPTION_BUFFER_EVENTS: int(1, 100_000, 100),
-  /** Keep-alive: a WebSocket ping / an SSE comment line this often (seconds). */
-  SUBSCRIPTION_KEEPALIVE_SECONDS: int(1, 300, 12),
-  /**
-   * How often each subscriber's credentials are checked again (seconds): a revoked session or
-   * key, or an expired token, ends its streams with UNAUTHENTICATED within this plus the
-   * revocation check's own cache (SESSION_CHECK_CACHE_SECONDS).
-   */
-  SUBSCRIPTION_REAUTH_SECONDS: int(1, 3600, 5),
 };
 
 /**
