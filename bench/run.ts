@@ -14,7 +14,10 @@
  * 5. Then the live-fleet scenario (bench/livefleet/): dashboard readers and robot writers on one
  *    fleet at once, cache on / off / two routers sharing Redis, every read checked for stale
  *    readings.
- * 6. Writes bench/results/results.json, results.md and chart.svg (or to BENCH_RESULTS_DIR).
+ * 6. Then the fan-out scenario (bench/fanout/): N SSE subscribers of robotChanged on one router
+ *    while writers change the fleet, delivery latency from write ack to receipt, router CPU and
+ *    RSS, beside the polling alternative (the dashboard each second for as many consoles).
+ * 7. Writes bench/results/results.json, results.md and chart.svg (or to BENCH_RESULTS_DIR).
  *
  * Settings (environment): BENCH_DURATION seconds per run (default 2), BENCH_WARMUP seconds per
  * target before its runs (default 1), BENCH_CONNECTIONS (default 1,16,64), BENCH_SEED
@@ -23,7 +26,11 @@
  * default all), BENCH_TARGETS (comma-separated targets to measure, default all: a quick A/B
  * such as router-cache,bare-http). Live fleet: BENCH_LIVE_READERS (default 8),
  * BENCH_LIVE_WRITES_PER_SECOND (default 30), BENCH_LIVE_DURATION seconds per run (default 10),
- * BENCH_LIVE_VARIANTS (default cache-on,cache-off,two-instances). BENCH_RESULTS_DIR (default
+ * BENCH_LIVE_VARIANTS (default cache-on,cache-off,two-instances). Fan-out:
+ * BENCH_FANOUT_SUBSCRIBERS (default 1000), BENCH_FANOUT_USERS (default 50),
+ * BENCH_FANOUT_EVENTS_PER_SECOND (default 50), BENCH_FANOUT_SECONDS (default 20),
+ * BENCH_FANOUT_POLL_SECONDS (default 10), BENCH_FANOUT_POLL_CONNECTIONS (default 8),
+ * BENCH_FANOUT_WRITES_ONLY_SECONDS (default 5), BENCH_FANOUT_OPEN_BATCH (default 100). BENCH_RESULTS_DIR (default
  * bench/results) keeps a development run from overwriting the committed results.
  * Everything it starts is stopped at the end, on error and on Ctrl-C.
  * `npm run bench -- --render` only re-renders results.md and chart.svg from results.json.
@@ -78,6 +85,7 @@ import {
 import { realStackScenarios, type Scenario } from './scenarios.js';
 import { runLiveFleet } from './livefleet/scenario.js';
 import { LIVE_VARIANTS, type LiveVariantId } from './livefleet/types.js';
+import { runFanOut } from './fanout/scenario.js';
 import {
   ROUTER_BOUND_PORTS,
   routerBoundUrls,
@@ -122,6 +130,16 @@ const settings = {
     variants: (process.env.BENCH_LIVE_VARIANTS?.split(',').map((s) => s.trim()) ??
       LIVE_VARIANTS) as LiveVariantId[],
   },
+  fanOut: {
+    subscribers: Number(process.env.BENCH_FANOUT_SUBSCRIBERS ?? 1000),
+    users: Number(process.env.BENCH_FANOUT_USERS ?? 50),
+    eventsPerSecond: Number(process.env.BENCH_FANOUT_EVENTS_PER_SECOND ?? 50),
+    seconds: Number(process.env.BENCH_FANOUT_SECONDS ?? 20),
+    pollSeconds: Number(process.env.BENCH_FANOUT_POLL_SECONDS ?? 10),
+    pollConnections: Number(process.env.BENCH_FANOUT_POLL_CONNECTIONS ?? 8),
+    writesOnlySeconds: Number(process.env.BENCH_FANOUT_WRITES_ONLY_SECONDS ?? 5),
+    openBatch: Number(process.env.BENCH_FANOUT_OPEN_BATCH ?? 100),
+  },
 };
 if (!(settings.duration > 0 && settings.duration <= 30))
   throw new Error(`BENCH_DURATION must be in (0, 30] seconds (got ${settings.duration})`);
@@ -149,6 +167,30 @@ if (
   !settings.live.variants.every((v) => (LIVE_VARIANTS as readonly string[]).includes(v))
 )
   throw new Error(`BENCH_LIVE_VARIANTS must list some of ${LIVE_VARIANTS.join(', ')}`);
+
+{
+  const f = settings.fanOut;
+  const integerIn = (name: string, value: number, min: number, max: number) => {
+    if (!(Number.isInteger(value) && value >= min && value <= max))
+      throw new Error(`${name} must be an integer in [${min}, ${max}] (got ${value})`);
+  };
+  integerIn('BENCH_FANOUT_SUBSCRIBERS', f.subscribers, 1, 20_000);
+  integerIn('BENCH_FANOUT_USERS', f.users, 1, f.subscribers);
+  integerIn('BENCH_FANOUT_POLL_CONNECTIONS', f.pollConnections, 1, 256);
+  integerIn('BENCH_FANOUT_OPEN_BATCH', f.openBatch, 1, 5_000);
+  if (!(f.eventsPerSecond > 0 && f.eventsPerSecond <= 500))
+    throw new Error(
+      `BENCH_FANOUT_EVENTS_PER_SECOND must be in (0, 500] (got ${f.eventsPerSecond})`,
+    );
+  if (!(f.seconds > 0 && f.seconds <= 300))
+    throw new Error(`BENCH_FANOUT_SECONDS must be in (0, 300] (got ${f.seconds})`);
+  if (!(f.pollSeconds > 0 && f.pollSeconds <= 120))
+    throw new Error(`BENCH_FANOUT_POLL_SECONDS must be in (0, 120] (got ${f.pollSeconds})`);
+  if (!(f.writesOnlySeconds > 0 && f.writesOnlySeconds <= 60))
+    throw new Error(
+      `BENCH_FANOUT_WRITES_ONLY_SECONDS must be in (0, 60] (got ${f.writesOnlySeconds})`,
+    );
+}
 
 /** The shared Cassandra node and Redis server, found by command line (sampled, not managed). */
 const DATASTORE_PIDS = {
@@ -784,6 +826,23 @@ async function liveFleet(tokens: TokenPool): Promise<ScenarioResult[]> {
   return [result];
 }
 
+async function fanOut(tokens: TokenPool): Promise<ScenarioResult[]> {
+  if (!wanted('fan-out')) return [];
+  const result = await runFanOut({
+    settings: {
+      ...settings.fanOut,
+      warmupSeconds: settings.warmup,
+      scale: settings.seed,
+      keyspace: settings.keyspace,
+    },
+    tokens,
+    group: newGroup(),
+    log,
+    datastorePids: DATASTORE_PIDS,
+  });
+  return [result];
+}
+
 let bareHttpShared: Service | undefined;
 async function ensureBareHttp(): Promise<Service> {
   bareHttpShared ??= await newGroup().start(bareHttpSpec());
@@ -808,7 +867,20 @@ async function main(): Promise<void> {
   // Measured overheads on the 2-core machine: ~1 s per run (settling the counters), ~1.5 s
   // per target besides its warm-up (sample request, first settle), ~30 s of process start-up.
   const liveVariants = wanted('live-fleet') ? settings.live.variants.length : 0;
+  // Fan-out: start-up, warm-up, writes only, opening the subscribers, the window and its
+  // drain, polling with its warm-up.
+  const fanOutSeconds = wanted('fan-out')
+    ? 15 +
+      settings.warmup +
+      settings.fanOut.writesOnlySeconds +
+      settings.fanOut.subscribers / 100 +
+      settings.fanOut.seconds +
+      3 +
+      settings.fanOut.pollSeconds +
+      2
+    : 0;
   const estimate =
+    fanOutSeconds +
     runsPlanned * (settings.duration + 1) +
     targetRuns * (settings.warmup + 1.5) +
     30 +
@@ -822,6 +894,9 @@ async function main(): Promise<void> {
     `${settings.duration} s per run, ${settings.connections.join('/')} connections, seed ${settings.seed} in keyspace ${settings.keyspace}: ${runsPlanned} runs` +
       (liveVariants
         ? ` + ${liveVariants * settings.rounds} live-fleet runs of ${settings.live.seconds} s`
+        : '') +
+      (fanOutSeconds
+        ? ` + fan-out (${settings.fanOut.subscribers} subscribers, ${settings.fanOut.seconds} s)`
         : '') +
       `, about ${Math.round(estimate / 60)} min. Logs: ${LOG_DIR}`,
   );
@@ -857,6 +932,7 @@ async function main(): Promise<void> {
     ...(await realStack(tokens, partner)),
     ...(await routerBound()),
     ...(await liveFleet(tokens)),
+    ...(await fanOut(tokens)),
   ];
   const results: BenchResults = {
     generatedAt: new Date().toISOString(),
@@ -886,6 +962,16 @@ async function main(): Promise<void> {
             liveWritesPerSecond: settings.live.writesPerSecond,
             liveDurationSeconds: settings.live.seconds,
             liveVariants: settings.live.variants.join(','),
+          }
+        : {}),
+      ...(fanOutSeconds
+        ? {
+            fanOutSubscribers: settings.fanOut.subscribers,
+            fanOutUsers: settings.fanOut.users,
+            fanOutEventsPerSecond: settings.fanOut.eventsPerSecond,
+            fanOutSeconds: settings.fanOut.seconds,
+            fanOutPollSeconds: settings.fanOut.pollSeconds,
+            fanOutPollConnections: settings.fanOut.pollConnections,
           }
         : {}),
     },

@@ -8,6 +8,8 @@ import type { LoadFigures } from './load.js';
 import type { ResourceFigures } from './procstat.js';
 import { renderLiveFleet } from '../livefleet/render.js';
 import type { LiveFleetResult } from '../livefleet/types.js';
+import { renderFanOut } from '../fanout/render.js';
+import type { FanOutResult } from '../fanout/types.js';
 
 export type TargetId = 'router' | 'router-cache' | 'router-naive' | 'bare-gateway' | 'bare-http';
 
@@ -80,6 +82,8 @@ export interface ScenarioResult {
   readonly failures: readonly string[];
   /** The live-fleet scenario's own figures (its `runs` and `targets` are empty). */
   readonly liveFleet?: LiveFleetResult;
+  /** The fan-out scenario's own figures (its `runs` and `targets` are empty). */
+  readonly fanOut?: FanOutResult;
 }
 
 export interface BenchResults {
@@ -174,7 +178,7 @@ export function renderMarkdown(results: BenchResults): string {
     );
     const checks = Object.entries(scenario.sampleChecks) as [TargetId, SampleCheck][];
     const notes = checks.filter(([, check]) => !check.ok || check.note);
-    if (!scenario.liveFleet)
+    if (!scenario.liveFleet && !scenario.fanOut)
       out.push(
         notes.length === 0
           ? `Sample check: one request per target before its runs answered 200 without GraphQL errors (${checks.length} targets).`
@@ -185,6 +189,10 @@ export function renderMarkdown(results: BenchResults): string {
     if (scenario.failures.length) out.push('');
     if (scenario.liveFleet) {
       out.push(...renderLiveFleet(scenario.liveFleet), '');
+      continue;
+    }
+    if (scenario.fanOut) {
+      out.push(...renderFanOut(scenario.fanOut), '');
       continue;
     }
     out.push(
