@@ -2,7 +2,11 @@
  * The local GraphQL IDE (development only): GraphiQL 3 served from this router's own
  * node_modules — no CDN, so it works without internet access. The page has a headers editor
  * (set `Authorization: Bearer <token>`; mint one with `npm run token:mint`), and the token can
- * also be passed as `/ide?token=…`, which pre-fills that header.
+ * also be passed as `/ide?token=…`, which pre-fills that header. Subscriptions run over the
+ * router's WebSocket transport (`<graphql path>/ws`, graphql-ws's browser client, also served
+ * from node_modules), authenticated with the headers editor's Authorization / X-Api-Key sent
+ * in `connection_init` (a browser cannot set headers on a WebSocket); queries and mutations
+ * stay on HTTP.
  */
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
@@ -24,6 +28,10 @@ const ASSETS: Record<string, { file: string; type: string }> = {
   },
   '/ide/graphiql.js': { file: packageFile('graphiql', 'graphiql.min.js'), type: 'text/javascript' },
   '/ide/graphiql.css': { file: packageFile('graphiql', 'graphiql.min.css'), type: 'text/css' },
+  '/ide/graphql-ws.js': {
+    file: packageFile('graphql-ws', 'umd/graphql-ws.min.js'),
+    type: 'text/javascript',
+  },
 };
 
 function page(graphqlPath: string): string {
@@ -40,10 +48,32 @@ function page(graphqlPath: string): string {
   <script src="/ide/react.js"></script>
   <script src="/ide/react-dom.js"></script>
   <script src="/ide/graphiql.js"></script>
+  <script src="/ide/graphql-ws.js"></script>
   <script>
     const token = new URLSearchParams(location.search).get('token');
     const headers = token ? JSON.stringify({ Authorization: 'Bearer ' + token }, null, 2) : '{\\n  "Authorization": "Bearer <token from npm run token:mint>"\\n}';
-    const fetcher = GraphiQL.createFetcher({ url: ${JSON.stringify(graphqlPath)} });
+    const httpFetcher = GraphiQL.createFetcher({ url: ${JSON.stringify(graphqlPath)} });
+    const wsUrl = location.origin.replace(/^http/, 'ws') + ${JSON.stringify(`${graphqlPath}/ws`)};
+    // One WebSocket per set of credentials, sent in connection_init.
+    const wsClients = new Map();
+    function wsClientFor(headers) {
+      const credentials = {};
+      for (const [name, value] of Object.entries(headers || {}))
+        if (/^(authorization|x-api-key)$/i.test(name)) credentials[name.toLowerCase()] = value;
+      const key = JSON.stringify(credentials);
+      if (!wsClients.has(key))
+        wsClients.set(key, graphqlWs.createClient({ url: wsUrl, connectionParams: credentials, lazy: true }));
+      return wsClients.get(key);
+    }
+    function isSubscription(params, options) {
+      const definitions = (options && options.documentAST && options.documentAST.definitions) || [];
+      const operation = definitions.find((d) => d.kind === 'OperationDefinition' && (!params.operationName || (d.name && d.name.value === params.operationName)));
+      return Boolean(operation && operation.operation === 'subscription');
+    }
+    const fetcher = (params, options) =>
+      isSubscription(params, options)
+        ? wsClientFor(options && options.headers).iterate(params)
+        : httpFetcher(params, options);
     ReactDOM.createRoot(document.getElementById('ide')).render(
       React.createElement(GraphiQL, {
         fetcher,

@@ -22,6 +22,7 @@ export function createRouterMetrics() {
     ...subgraphMetrics(registers),
     ...admissionMetrics(registers),
     ...cacheMetrics(registers),
+    ...subscriptionMetrics(registers),
   };
 }
 
@@ -172,6 +173,44 @@ function cacheMetrics(registers: Registers) {
       name: 'fleetgraph_router_redis_bypass_total',
       help: 'Times Redis was unavailable and the router went on without it',
       labelNames: ['purpose'],
+      registers,
+    }),
+  };
+}
+
+function subscriptionMetrics(registers: Registers) {
+  return {
+    subscriptionsActive: new Gauge({
+      name: 'fleetgraph_router_subscriptions_active',
+      help: 'Subscriptions open on this process, by transport (sse, ws)',
+      labelNames: ['transport'],
+      registers,
+    }),
+    subscriptionGroups: new Gauge({
+      name: 'fleetgraph_router_subscription_groups',
+      help: 'Groups of subscribers sharing one execution per event (same operation, variables and caller scope)',
+      registers,
+    }),
+    subscriptionEventsDelivered: new Counter({
+      name: 'fleetgraph_router_subscription_events_delivered_total',
+      help: 'Event results handed to subscribers (one per subscriber and event)',
+      registers,
+    }),
+    subscriptionEventExecutions: new Counter({
+      name: 'fleetgraph_router_subscription_event_executions_total',
+      help: 'Per-event executions through the query planner (one per group and event)',
+      registers,
+    }),
+    subscriptionsEnded: new Counter({
+      name: 'fleetgraph_router_subscriptions_ended_total',
+      help: 'Subscriptions the router ended, by error code (SLOW_CONSUMER, UNAUTHENTICATED, EVENTS_EXPIRED, SERVER_RESTARTING, …)',
+      labelNames: ['code'],
+      registers,
+    }),
+    subscriptionStreamReads: new Counter({
+      name: 'fleetgraph_router_subscription_stream_reads_total',
+      help: "Reads of the fleets' event streams by outcome (events, empty, error)",
+      labelNames: ['outcome'],
       registers,
     }),
   };

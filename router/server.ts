@@ -23,6 +23,7 @@
 // First: replaces @apollo/federation-internals' getter exports before the gateway loads it.
 import './flatFederationExports.js';
 import { ApolloGateway } from '@apollo/gateway';
+import type { GraphQLSchema } from 'graphql';
 import type { Agent } from 'undici';
 import type { CassandraClient } from '../platform/cassandra/client.js';
 import type { RouterConfig } from '../platform/config/load.js';
@@ -61,6 +62,7 @@ import { readBody } from './pipeline/readBody.js';
 import { singleFlightStage } from './pipeline/singleFlight.js';
 import { vetOperationStage } from './pipeline/vetOperation.js';
 import { RateLimiter } from './rateLimit.js';
+import { subscriptionsOf } from './subscriptions/setup.js';
 import { RedisKeyValueCache } from './redisKeyValueCache.js';
 import { createSubgraphAgent, SubgraphClient } from './subgraphClient.js';
 import {
@@ -91,11 +93,19 @@ export async function createRouter(
   const { metrics, agent, subgraphs, supergraph, authenticator, responseCache, apollo } = parts;
   const { versions } = parts;
   const graphqlPath = config.graphqlPath;
+  const { subscriptions, sse, webSockets } = subscriptionsOf(config, {
+    ...parts,
+    ...deps,
+    authenticate: authenticateStage(parts),
+    rateLimit: rateLimitStage(parts),
+  });
   const httpServer = createHttpServer(
     {
       graphqlPath,
       isProduction: config.isProduction,
       graphql: graphqlPipelineOf(config, parts),
+      subscriptionStream: sse,
+      upgrade: (req, socket, head) => webSockets.handleUpgrade(req, socket, head),
       readiness: readinessEndpoint({ supergraph, agent }),
       invalidateCache: tenantCacheInvalidationEndpoint({
         authenticator,
@@ -129,6 +139,9 @@ export async function createRouter(
      * keep-alive connections (see gracefulCloser), then stop.
      */
     close: async () => {
+      // Streams first (else the drain waits for them): WebSockets 1012, SSE SERVER_RESTARTING.
+      await webSockets.close();
+      await subscriptions.close();
       await Promise.all([drain(10_000), opsServer.listening ? drainOps(2_000) : undefined]);
       await apollo.stop();
       await agent.close();
@@ -155,12 +168,15 @@ async function collaboratorsOf(config: RouterConfig, deps: Deps) {
     metrics.redisBypasses.inc({ purpose: 'apq' }),
   );
   const trustedDocuments = new TrustedDocuments(config.trustedDocumentsDir);
+  let apiSchema: GraphQLSchema | undefined;
+  gateway.onSchemaLoadOrUpdate(({ apiSchema: loaded }) => (apiSchema = loaded));
   return {
     metrics,
     agent,
     subgraphs,
     supergraph,
     versions,
+    apiSchema: () => apiSchema, // what subscriptions are validated against (hot-reloaded)
     authenticator: authenticatorOf(config, deps, { supergraph, versions, metrics }),
     // One limiter for both: public cache invalidations are a class of their own, per caller.
     rateLimiter: new RateLimiter(redis, {

@@ -68,7 +68,12 @@ export class Authenticator {
     return result;
   }
 
-  private async check(
+  /**
+   * The same checks without the failed-authentication limit: for credentials accepted before
+   * and checked again while they are in use (a subscription's periodic re-check,
+   * router/subscriptions/), whose refusal is a revocation, not a guess to be counted.
+   */
+  async check(
     headers: { get(name: string): string | undefined },
     clientAddress: string,
   ): Promise<Authentication> {

@@ -41,12 +41,12 @@ export interface ApolloServerOptions {
   readonly logger: Logger;
 }
 
-/** Builds and starts Apollo Server (which loads the supergraph through the gateway). */
-export async function startApolloServer(
-  options: ApolloServerOptions,
-): Promise<ApolloServer<RouterContext>> {
-  const { limits, isProduction, metrics, logger } = options;
-  const armor = new ApolloArmor({
+/**
+ * graphql-armor's limits: Apollo Server's plugins and validation rules; subscriptions validate
+ * their documents with the same rules (subscriptions/operation.ts).
+ */
+export function armorOf(limits: OperationLimits, isProduction: boolean) {
+  return new ApolloArmor({
     maxDepth: { n: limits.maxDepth, ignoreIntrospection: true },
     maxAliases: { n: limits.maxAliases },
     maxTokens: { n: limits.maxTokens },
@@ -56,6 +56,14 @@ export async function startApolloServer(
     // Field suggestions ("Did you mean …?") reveal the schema; hidden in production.
     blockFieldSuggestion: { enabled: isProduction },
   }).protect();
+}
+
+/** Builds and starts Apollo Server (which loads the supergraph through the gateway). */
+export async function startApolloServer(
+  options: ApolloServerOptions,
+): Promise<ApolloServer<RouterContext>> {
+  const { limits, isProduction, metrics, logger } = options;
+  const armor = armorOf(limits, isProduction);
   const apollo = new ApolloServer<RouterContext>({
     gateway: options.gateway,
     plugins: [

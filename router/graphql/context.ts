@@ -4,6 +4,7 @@
  * cache (pipeline/cacheSettle.ts).
  */
 import type { Identity } from '../../platform/contract/identity.js';
+import type { Authenticated } from '../pipeline/requestState.js';
 
 export interface RouterContext {
   readonly identity: Identity;
@@ -16,6 +17,33 @@ export interface RouterContext {
   readonly fetchState?: {
     encodedIdentity?: string;
     fetches: Map<string, Promise<SubgraphReply>>;
+  };
+  /**
+   * Read every entity from its subgraph, not the entity cache: a subscription's per-event
+   * execution (router/subscriptions/), which may run before this router has heard the purge
+   * of the write that produced the event.
+   */
+  readonly freshReads?: boolean;
+}
+
+/**
+ * The one place a RouterContext is made from an authenticated caller: a query's or mutation's
+ * execution (pipeline/execute.ts) and a subscription's per-event executions
+ * (subscriptions/), so both send subgraphs the same signed identity.
+ */
+export function routerContextOf(
+  auth: Pick<Authenticated, 'identity' | 'requireTrustedDocuments'>,
+  requestId: string,
+  cache: RequestCacheState = { reads: new Set(), writes: new Set() },
+  options: { freshReads?: boolean } = {},
+): RouterContext {
+  return {
+    identity: auth.identity,
+    requestId,
+    restricted: auth.requireTrustedDocuments,
+    cache,
+    fetchState: { fetches: new Map() },
+    ...(options.freshReads ? { freshReads: true } : {}),
   };
 }
 

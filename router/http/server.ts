@@ -6,6 +6,7 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { ErrorCode } from '../../platform/contract/errors.js';
 import { isClientHangUp, sendJson } from '../../platform/http.js';
 import type { Logger } from '../../platform/logger.js';
@@ -23,6 +24,14 @@ export interface Routes {
   readonly readiness: (res: ServerResponse) => Promise<void>;
   /** Organization admins, one entity of their own (../ops/cacheInvalidation.ts). */
   readonly invalidateCache: (req: IncomingMessage, res: ServerResponse) => Promise<void>;
+  /** Subscriptions over SSE at `<graphqlPath>/stream` (../subscriptions/sse.ts). */
+  readonly subscriptionStream: (
+    req: IncomingMessage,
+    res: ServerResponse,
+    search: string,
+  ) => Promise<void>;
+  /** Subscriptions over WebSocket at `<graphqlPath>/ws` (../subscriptions/ws.ts). */
+  readonly upgrade: (req: IncomingMessage, socket: Duplex, head: Buffer) => boolean;
 }
 
 export function createHttpServer(routes: Routes, logger: Logger): Server {
@@ -42,6 +51,9 @@ export function createHttpServer(routes: Routes, logger: Logger): Server {
     });
   });
   server.keepAliveTimeout = 65_000;
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    if (!routes.upgrade(req, socket, head)) socket.destroy();
+  });
   return server;
 }
 
@@ -56,6 +68,8 @@ function routeOf(routes: Routes): (req: IncomingMessage, res: ServerResponse) =>
       return routes.graphql(req, res, queryAt < 0 ? '' : target.slice(queryAt));
     const url = new URL(target, 'http://router');
     if (url.pathname === graphqlPath) return routes.graphql(req, res, url.search);
+    if (url.pathname === `${graphqlPath}/stream`)
+      return routes.subscriptionStream(req, res, url.search);
     if (url.pathname === '/healthz') return sendJson(res, 200, { status: 'ok' });
     if (url.pathname === '/readyz') return routes.readiness(res);
     if (!isProduction && (url.pathname === '/ide' || url.pathname.startsWith('/ide/'))) {

@@ -8,7 +8,7 @@ import type { ApolloServer, HTTPGraphQLResponse } from '@apollo/server';
 import type { ServerResponse } from 'node:http';
 import { headerMapOf } from '../../platform/http.js';
 import type { TagVersions } from '../cache/tagVersions.js';
-import type { RouterContext } from '../graphql/context.js';
+import { routerContextOf, type RouterContext } from '../graphql/context.js';
 import type { RequestState } from './requestState.js';
 
 export function executeStage(deps: {
@@ -30,13 +30,7 @@ export function executeStage(deps: {
         search: state.search,
         body: state.body,
       },
-      context: async () => ({
-        identity: auth.identity,
-        requestId: state.id,
-        restricted: auth.requireTrustedDocuments,
-        cache,
-        fetchState: { fetches: new Map() },
-      }),
+      context: async () => routerContextOf(auth, state.id, cache),
     });
     for (const [key, value] of response.headers) res.setHeader(key, value);
     res.statusCode = response.status ?? 200;

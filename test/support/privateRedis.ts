@@ -29,7 +29,13 @@ export interface PrivateRedis {
 
 const START_TIMEOUT_MS = 10_000;
 
-export async function startPrivateRedis(): Promise<PrivateRedis> {
+/**
+ * `persistent`: an append-only file fsynced on every write, kept across `kill()`/`restart()`,
+ * so a restarted server comes back with its data (as a production Redis with AOF does).
+ */
+export async function startPrivateRedis(
+  options: { persistent?: boolean } = {},
+): Promise<PrivateRedis> {
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'fleetgraph-redis-'));
   let child: ChildProcess | undefined;
@@ -50,7 +56,9 @@ export async function startPrivateRedis(): Promise<PrivateRedis> {
         '--save',
         '',
         '--appendonly',
-        'no',
+        options.persistent ? 'yes' : 'no',
+        '--appendfsync',
+        'always',
         '--daemonize',
         'no',
         '--loglevel',

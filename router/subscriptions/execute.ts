@@ -1,0 +1,74 @@
+/**
+ * The executions a subscription makes — its authorization at subscribe time and each event's
+ * query — through Apollo Server and the gateway, as a query over HTTP is made
+ * (pipeline/execute.ts): same plugins (graphql-armor, cost, access log, error masking), the
+ * caller's signed identity from the one context factory (graphql/context.ts
+ * `routerContextOf`), admitted by the same execution limit (executionLimit.ts). Never through
+ * the response cache, which lives in the HTTP pipeline's stages: an event is new by definition.
+ */
+import type { ApolloServer } from '@apollo/server';
+import { randomUUID } from 'node:crypto';
+import { GraphQLError, type ExecutionResult } from 'graphql';
+import { ErrorCode } from '../../platform/contract/errors.js';
+import type { ExecutionLimit } from '../executionLimit.js';
+import { routerContextOf, type RouterContext } from '../graphql/context.js';
+import type { Authenticated } from '../pipeline/requestState.js';
+
+/** How often an execution shed by admission control is tried again, and how long apart. */
+const ADMISSION_ATTEMPTS = 50;
+const ADMISSION_RETRY_MS = 100;
+
+export type Execute = (
+  auth: Authenticated,
+  query: string,
+  variables: Record<string, unknown>,
+  freshReads: boolean,
+  stillWanted?: () => boolean,
+) => Promise<ExecutionResult | undefined>;
+
+/**
+ * A query through Apollo Server and the gateway with the caller's identity (as
+ * pipeline/execute.ts runs one, without the HTTP request and the response cache), admitted
+ * by the same execution limit. Undefined when `stillWanted` turned false while it waited.
+ */
+export function eventExecutor(deps: {
+  readonly apollo: ApolloServer<RouterContext>;
+  readonly executionLimit: ExecutionLimit;
+}): Execute {
+  return async function execute(
+    auth: Authenticated,
+    query: string,
+    variables: Record<string, unknown>,
+    freshReads: boolean,
+    stillWanted: () => boolean = () => true,
+  ): Promise<ExecutionResult | undefined> {
+    const { apollo, executionLimit } = deps;
+    const run = async (): Promise<ExecutionResult> => {
+      const context = routerContextOf(auth, randomUUID(), undefined, { freshReads });
+      const response = await apollo.executeOperation(
+        { query, variables },
+        { contextValue: context },
+      );
+      if (response.body.kind !== 'single') throw new Error('incremental delivery in an event');
+      return response.body.singleResult as ExecutionResult;
+    };
+    for (let attempt = 0; attempt < ADMISSION_ATTEMPTS; attempt++) {
+      const admitted = await executionLimit.run(run, stillWanted);
+      if (admitted.admitted) return admitted.value;
+      if (!stillWanted()) return undefined;
+      await new Promise((resolve) => setTimeout(resolve, ADMISSION_RETRY_MS));
+    }
+    return {
+      errors: [
+        refusal(
+          'The router is overloaded; resume with your last event id',
+          ErrorCode.SERVICE_OVERLOADED,
+        ),
+      ],
+    };
+  };
+}
+
+function refusal(message: string, code: string): GraphQLError {
+  return new GraphQLError(message, { extensions: { code } });
+}

@@ -1,0 +1,232 @@
+/**
+ * Subscription groups (manager.ts step 2–4): subscribers with the same per-event query,
+ * variables and caller scope share one group, which joins its fleet's stream (streamHub.ts)
+ * and executes each event once for all of its members, in stream order; a resuming member first
+ * gets its backlog, executed for it alone, then the group's live results.
+ */
+import { ErrorCode } from '../../platform/contract/errors.js';
+import { deliversEvent, type FleetEvent } from '../../platform/events/contract.js';
+import type { Logger } from '../../platform/logger.js';
+import { scopeKey } from '../cache/keys.js';
+import type { RouterMetrics } from '../metrics.js';
+import type { Authenticated } from '../pipeline/requestState.js';
+import type { Execute } from './execute.js';
+import { EVENT_ID_VARIABLE, type PreparedSubscription } from './operation.js';
+import { compareIds, type StreamHub } from './streamHub.js';
+import type { EndReason, EventResult, Subscriber } from './subscriber.js';
+
+interface Member {
+  readonly subscriber: Subscriber;
+  /** Set while a resuming member reads its backlog: the group's live results wait here. */
+  pendingLive: EventResult[] | undefined;
+}
+
+class Group {
+  readonly members = new Set<Member>();
+  /** Events received from the stream, not yet executed (in order). */
+  readonly work: FleetEvent[] = [];
+  /** The id of the last stream entry the group received: new members start after it. */
+  received = '0-0';
+  running = false;
+  /** Settles once the group has joined its stream (and knows its position). */
+  ready: Promise<void> = Promise.resolve();
+  readonly listener = (events: readonly FleetEvent[]) => this.groups.receive(this, events);
+
+  constructor(
+    readonly key: string,
+    readonly fleetId: string,
+    readonly prepared: PreparedSubscription,
+    readonly auth: Authenticated,
+    private readonly groups: EventGroups,
+  ) {}
+}
+
+export class EventGroups {
+  private readonly groups = new Map<string, Group>();
+
+  constructor(
+    private readonly deps: {
+      readonly hub: StreamHub;
+      readonly execute: Execute;
+      readonly bufferEvents: number;
+      readonly metrics: RouterMetrics;
+      readonly logger: Logger;
+      /** Ends a subscriber with a reason (counted by the manager). */
+      readonly end: (subscriber: Subscriber, reason: EndReason) => void;
+    },
+  ) {}
+
+  /** Adds the subscriber to its group (created and joined to the stream if new), then resumes. */
+  async join(
+    subscriber: Subscriber,
+    fleetId: string,
+    prepared: PreparedSubscription,
+    auth: Authenticated,
+    after: string | undefined,
+  ): Promise<void> {
+    const key = `${prepared.operationKey}|${scopeKey(auth.identity, 'PRIVATE', auth.requireTrustedDocuments)}`;
+    let group = this.groups.get(key);
+    if (!group) {
+      const created = new Group(key, fleetId, prepared, auth, this);
+      this.groups.set(key, created);
+      this.deps.metrics.subscriptionGroups.set(this.groups.size);
+      created.ready = this.deps.hub.join(fleetId, created.listener).then(
+        (position) => {
+          created.received = position;
+        },
+        (error: unknown) => {
+          if (this.groups.get(key) === created) this.groups.delete(key);
+          this.deps.metrics.subscriptionGroups.set(this.groups.size);
+          throw error;
+        },
+      );
+      group = created;
+    }
+    // A group just created waits for its stream's position; its joiners with it.
+    await group.ready;
+    const member: Member = { subscriber, pendingLive: after === undefined ? undefined : [] };
+    if (after === undefined) subscriber.position = group.received;
+    group.members.add(member);
+    const joined = group;
+    subscriber.onClose(() => this.leave(joined, member));
+    // In the background: the backlog waits for the transport to read, which it does once
+    // subscribe() has returned the subscriber.
+    if (after !== undefined) void this.resume(joined, member, after, joined.received);
+  }
+
+  private leave(group: Group, member: Member): void {
+    group.members.delete(member);
+    if (group.members.size > 0 || this.groups.get(group.key) !== group) return;
+    this.groups.delete(group.key);
+    this.deps.metrics.subscriptionGroups.set(this.groups.size);
+    this.deps.hub.leave(group.fleetId, group.listener);
+    group.work.length = 0;
+  }
+
+  /** A resuming member: the retained events after `after` up to `until`, then the live ones. */
+  private async resume(group: Group, member: Member, after: string, until: string) {
+    const { subscriber } = member;
+    const { field, scopeId } = group.prepared;
+    try {
+      for await (const page of this.deps.hub.backlog(group.fleetId, after, until)) {
+        if (page === 'expired') {
+          this.deps.end(subscriber, {
+            message: `Events after ${after} are no longer retained; refetch the current state, then subscribe without a resume point`,
+            code: ErrorCode.EVENTS_EXPIRED,
+          });
+          return;
+        }
+        for (const event of page) {
+          if (subscriber.closed) return;
+          if (!deliversEvent(field, scopeId, event)) continue;
+          await subscriber.room();
+          const item = await this.resolve(group, event);
+          if (item === 'stop' || subscriber.closed) return;
+          if (item) this.offer(subscriber, item);
+          else subscriber.position = event.id;
+        }
+      }
+    } catch (error) {
+      this.deps.logger.warn({ err: error }, 'subscription backlog could not be read');
+      this.deps.end(subscriber, {
+        message: 'Events are unavailable right now (Redis); resume with your last event id',
+        code: ErrorCode.SERVICE_OVERLOADED,
+      });
+      return;
+    }
+    const live = member.pendingLive ?? [];
+    member.pendingLive = undefined;
+    for (const item of live)
+      if (compareIds(item.eventId, subscriber.position) > 0) this.offer(subscriber, item);
+  }
+
+  /** Told by the stream hub: the fleet's new events, in order. */
+  receive(group: Group, events: readonly FleetEvent[]): void {
+    const { field, scopeId, coalesce } = group.prepared;
+    for (const event of events) {
+      if (!deliversEvent(field, scopeId, event)) continue;
+      if (coalesce) {
+        const older = group.work.findIndex((queued) => entityOf(queued) === entityOf(event));
+        if (older >= 0) group.work.splice(older, 1);
+      }
+      group.work.push(event);
+    }
+    const last = events[events.length - 1];
+    if (last) group.received = last.id;
+    if (group.work.length > this.deps.bufferEvents) {
+      for (const member of [...group.members])
+        this.deps.end(member.subscriber, {
+          message:
+            'The router fell behind the events of this subscription; resume with your last event id',
+          code: ErrorCode.SERVICE_OVERLOADED,
+        });
+      return;
+    }
+    if (!group.running) void this.drain(group);
+  }
+
+  /** Executes the group's events one at a time, in order, and hands each result to its members. */
+  private async drain(group: Group): Promise<void> {
+    group.running = true;
+    try {
+      while (group.work.length > 0 && group.members.size > 0) {
+        const event = group.work.shift()!;
+        const item = await this.resolve(group, event);
+        if (item === 'stop') return;
+        for (const member of [...group.members]) {
+          const { subscriber } = member;
+          if (member.pendingLive) {
+            if (item) member.pendingLive.push(item);
+            continue;
+          }
+          if (compareIds(event.id, subscriber.position) <= 0) continue;
+          if (item) this.offer(subscriber, item);
+          else subscriber.position = event.id;
+        }
+      }
+    } finally {
+      group.running = false;
+    }
+  }
+
+  private offer(subscriber: Subscriber, item: EventResult): void {
+    if (subscriber.push(item)) return;
+    this.deps.end(subscriber, {
+      message: `More than ${this.deps.bufferEvents} events were waiting to be sent to this subscriber (SUBSCRIPTION_BUFFER_EVENTS); read faster, then resume with your last event id`,
+      code: ErrorCode.SLOW_CONSUMER,
+    });
+  }
+
+  /**
+   * One per-event execution for a group: the result to send, undefined when the event is not
+   * visible to the group's callers (the query field answered null without error), or 'stop'
+   * when the group has no members left.
+   */
+  private async resolve(
+    group: Group,
+    event: FleetEvent,
+  ): Promise<EventResult | undefined | 'stop'> {
+    const { prepared, auth } = group;
+    this.deps.metrics.subscriptionEventExecutions.inc();
+    const result = await this.deps.execute(
+      auth,
+      prepared.query,
+      { ...prepared.variables, [EVENT_ID_VARIABLE]: event.id },
+      true,
+      () => group.members.size > 0,
+    );
+    if (result === undefined) return 'stop';
+    const data = result.data as Record<string, unknown> | null | undefined;
+    if (!result.errors?.length && data?.[prepared.responseKey] == null) return undefined;
+    return {
+      eventId: event.id,
+      entity: entityOf(event),
+      result: { ...result, extensions: { ...result.extensions, eventId: event.id } },
+    };
+  }
+}
+
+/** What coalescing collapses by: the mission of a mission event, else the robot. */
+function entityOf(event: FleetEvent): string {
+  return event.missionId ? `Mission:${event.missionId}` : `Robot:${event.robotId}`;
+}
