@@ -33,11 +33,13 @@
  */
 import { LRUCache } from 'lru-cache';
 import type { Identity } from '../../platform/contract/identity.js';
-import { pipelineGroupOf, type RedisClient } from '../../platform/redis/client.js';
+import type { RedisClient } from '../../platform/redis/client.js';
+import { inPipelinesPerNode } from '../../platform/redis/pipelines.js';
 import type { RouterMetrics } from '../metrics.js';
 import { scopeKey, sha256, type CachePolicy } from './keys.js';
 import { LOCAL_TTL_CAP_MS, LocalLayer } from './localLayer.js';
-import type { RecordedVersions, TagVersions, VersionSnapshot } from './tagVersions.js';
+import { decode, encode, type DecodedEntity } from './entityEncoding.js';
+import type { TagVersions, VersionSnapshot } from './tagVersions.js';
 
 /** One entity as cached: its result, what it read, and its policy. */
 export interface CachedEntity {
@@ -53,16 +55,6 @@ export interface CachedEntity {
 export interface EntityCaller {
   readonly identity: Identity;
   readonly restricted: boolean;
-}
-
-interface StoredEntity {
-  readonly d: unknown;
-  readonly r: readonly string[];
-  readonly s: CachePolicy['scope'];
-  readonly x: number;
-  readonly e?: string;
-  readonly t?: readonly string[];
-  readonly v?: readonly number[];
 }
 
 /** How long a fetch shape found uncacheable skips the cache before it is tried again. */
@@ -218,7 +210,7 @@ export class EntityCache {
       if (keepLocal) this.setLocal(key, cached, tags);
       return { key: `ent:${key}`, value: encode(cached, recorded) };
     });
-    await this.inPipelines(writes, (pipeline, { key, value }) =>
+    await inPipelinesPerNode(this.redis, writes, (pipeline, { key, value }) =>
       pipeline.set(key, value, 'EX', policy.maxAge),
     );
     return admitted.length;
@@ -249,7 +241,8 @@ export class EntityCache {
   /** GETs of many keys: one pipeline per node, all at once; replies in the keys' order. */
   private async getAll(keys: readonly string[]): Promise<(Buffer | null)[]> {
     const replies: (Buffer | null)[] = new Array<null>(keys.length).fill(null);
-    await this.inPipelines(
+    await inPipelinesPerNode(
+      this.redis,
       keys.map((key, at) => ({ key: `ent:${key}`, at })),
       (pipeline, { key }) => pipeline.getBuffer(key),
       (entry, reply) => {
@@ -258,33 +251,6 @@ export class EntityCache {
       },
     );
     return replies;
-  }
-
-  /** Sends one command per item, in one pipeline per Redis node; throws on a failed command. */
-  private async inPipelines<T extends { key: string }>(
-    items: readonly T[],
-    command: (pipeline: ReturnType<RedisClient['pipeline']>, item: T) => unknown,
-    onReply: (item: T, reply: [Error | null, unknown]) => void = (_item, [error]) => {
-      if (error) throw error;
-    },
-  ): Promise<void> {
-    const groupOf = pipelineGroupOf(this.redis);
-    const groups = new Map<string, T[]>();
-    for (const item of items) {
-      const group = groupOf(item.key);
-      const list = groups.get(group);
-      if (list) list.push(item);
-      else groups.set(group, [item]);
-    }
-    await Promise.all(
-      [...groups.values()].map(async (group) => {
-        const pipeline = this.redis.pipeline();
-        for (const item of group) command(pipeline, item);
-        const replies = await pipeline.exec();
-        if (!replies) throw new Error('Redis pipeline was not executed');
-        group.forEach((item, i) => onReply(item, replies[i]!));
-      }),
-    );
   }
 
   private setLocal(key: string, cached: CachedEntity, tags: readonly string[]): void {
@@ -302,35 +268,4 @@ function tagsOfEntry(reads: readonly string[]): string[] {
     if (colon > 0 && !tag.startsWith('policy:')) types.add(`type:${tag.slice(0, colon)}`);
   }
   return ['*', ...new Set(reads), ...types];
-}
-
-function encode(cached: CachedEntity, recorded?: RecordedVersions): Buffer {
-  const stored: StoredEntity = {
-    d: cached.entity,
-    r: cached.reads,
-    s: cached.scope,
-    x: cached.expiresAt,
-    ...(recorded ? { e: recorded.epoch, t: recorded.tags, v: recorded.versions } : {}),
-  };
-  return Buffer.from(JSON.stringify(stored), 'utf8');
-}
-
-interface DecodedEntity {
-  readonly cached: CachedEntity;
-  readonly recorded: RecordedVersions | undefined;
-}
-
-function decode(buffer: Buffer): DecodedEntity | undefined {
-  try {
-    const stored = JSON.parse(buffer.toString('utf8')) as StoredEntity;
-    return {
-      cached: { entity: stored.d, reads: stored.r, scope: stored.s, expiresAt: stored.x },
-      recorded:
-        stored.e && stored.t && stored.v
-          ? { epoch: stored.e, tags: stored.t, versions: stored.v }
-          : undefined,
-    };
-  } catch {
-    return undefined;
-  }
 }

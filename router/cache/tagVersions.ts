@@ -32,28 +32,17 @@ import type { RedisClient } from '../../platform/redis/client.js';
 import type { RouterMetrics } from '../metrics.js';
 import { subscribeToInvalidations } from './invalidationChannel.js';
 import { RecentInvalidations } from './recentInvalidations.js';
+import type {
+  InvalidationListener,
+  LocalInvalidation,
+  RecordedVersions,
+  VersionSnapshot,
+} from './versionTypes.js';
 
 /** How often an unconfirmed purge is tried again, at first; doubled up to 1 s. */
 const RETRY_MS = 100;
 
-/** What the shared state was known to be before an execution read anything. */
-export interface VersionSnapshot {
-  readonly epoch: string;
-  readonly seq: number;
-  /** This instance's count of local invalidations at that moment ({@link untouchedSince}). */
-  readonly mark: number;
-}
-
-/** The versions an entry was computed under. */
-export interface RecordedVersions {
-  readonly epoch: string;
-  readonly tags: readonly string[];
-  readonly versions: readonly number[];
-}
-
-/** What the local layer must drop: some tags, or everything. */
-export type LocalInvalidation = readonly string[] | 'all';
-export type InvalidationListener = (what: LocalInvalidation, origin: 'local' | 'channel') => void;
+export type * from './versionTypes.js';
 
 export class TagVersions {
   /** The newest epoch and sequence this instance has seen (messages, own purges, reads). */
