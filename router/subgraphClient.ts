@@ -152,6 +152,7 @@ export class SubgraphClient implements GraphQLDataSource<RouterContext> {
     // merges results into the objects it is given.
     const response = JSON.parse(reply.text) as GatewayGraphQLResponse;
     const tags = response.extensions?.[TAGS_EXTENSION] as ReportedTags | undefined;
+    if (context?.cache && (!tags || tags.scope === 'PRIVATE')) context.cache.callerScoped = true;
     if (tags) {
       if (context?.cache) {
         for (const tag of tags.reads ?? []) context.cache.reads.add(tag);

@@ -27,6 +27,13 @@ export interface ReportedTags {
   readonly reads?: readonly string[];
   readonly writes?: readonly string[];
   readonly policy?: string;
+  /**
+   * 'PRIVATE' when the answer depends on the caller (a selected field's `@cacheControl` scope
+   * is PRIVATE), even when nothing of it may be cached: the router shares a subscription's
+   * per-event execution among callers of one organization and roles only when no fetch said so
+   * (router/subscriptions/groups.ts).
+   */
+  readonly scope?: 'PRIVATE';
 }
 
 /** The tag every response holds for each subgraph it fetched from: its authorization policy. */

@@ -54,6 +54,12 @@ export interface RequestCacheState {
   policy?: { maxAge: number; scope: 'PUBLIC' | 'PRIVATE' } | null;
   operation?: 'query' | 'mutation' | 'subscription';
   hadErrors?: boolean;
+  /**
+   * Whether the answer may depend on who asked beyond organization and roles: a fetch's
+   * subgraph reported PRIVATE scope, or reported no tags at all (not known: assumed so). Read
+   * by subscriptions to decide who may share an event's execution (subscriptions/groups.ts).
+   */
+  callerScoped?: boolean;
 }
 
 /** A subgraph's answer to one fetch, before parsing. */

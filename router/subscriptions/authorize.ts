@@ -44,12 +44,9 @@ export async function authorize(
   prepared: PreparedSubscription,
 ): Promise<string | GraphQLError[]> {
   const robotScoped = SUBSCRIPTIONS[prepared.field].scope === 'robot';
-  const result = await execute(
-    auth,
-    robotScoped ? ROBOT_QUERY : FLEET_QUERY,
-    { id: prepared.scopeId },
-    false,
-  );
+  const result = (
+    await execute(auth, robotScoped ? ROBOT_QUERY : FLEET_QUERY, { id: prepared.scopeId }, false)
+  )?.result;
   if (!result) return [notFound(robotScoped ? 'Robot' : 'Fleet', prepared.scopeId)];
   if (result.errors?.length)
     return result.errors.map(

@@ -18,13 +18,20 @@ import type { Authenticated } from '../pipeline/requestState.js';
 const ADMISSION_ATTEMPTS = 50;
 const ADMISSION_RETRY_MS = 100;
 
+/** An execution's result, and whether it may differ for another caller of the same scope. */
+export interface Executed {
+  readonly result: ExecutionResult;
+  /** RequestCacheState.callerScoped: a fetch answered PRIVATE, or did not say. */
+  readonly callerScoped: boolean;
+}
+
 export type Execute = (
   auth: Authenticated,
   query: string,
   variables: Record<string, unknown>,
   freshReads: boolean,
   stillWanted?: () => boolean,
-) => Promise<ExecutionResult | undefined>;
+) => Promise<Executed | undefined>;
 
 /**
  * A query through Apollo Server and the gateway with the caller's identity (as
@@ -41,16 +48,19 @@ export function eventExecutor(deps: {
     variables: Record<string, unknown>,
     freshReads: boolean,
     stillWanted: () => boolean = () => true,
-  ): Promise<ExecutionResult | undefined> {
+  ): Promise<Executed | undefined> {
     const { apollo, executionLimit } = deps;
-    const run = async (): Promise<ExecutionResult> => {
+    const run = async (): Promise<Executed> => {
       const context = routerContextOf(auth, randomUUID(), undefined, { freshReads });
       const response = await apollo.executeOperation(
         { query, variables },
         { contextValue: context },
       );
       if (response.body.kind !== 'single') throw new Error('incremental delivery in an event');
-      return response.body.singleResult as ExecutionResult;
+      return {
+        result: response.body.singleResult as ExecutionResult,
+        callerScoped: context.cache.callerScoped === true,
+      };
     };
     for (let attempt = 0; attempt < ADMISSION_ATTEMPTS; attempt++) {
       const admitted = await executionLimit.run(run, stillWanted);
@@ -59,12 +69,15 @@ export function eventExecutor(deps: {
       await new Promise((resolve) => setTimeout(resolve, ADMISSION_RETRY_MS));
     }
     return {
-      errors: [
-        refusal(
-          'The router is overloaded; resume with your last event id',
-          ErrorCode.SERVICE_OVERLOADED,
-        ),
-      ],
+      result: {
+        errors: [
+          refusal(
+            'The router is overloaded; resume with your last event id',
+            ErrorCode.SERVICE_OVERLOADED,
+          ),
+        ],
+      },
+      callerScoped: false,
     };
   };
 }

@@ -11,12 +11,22 @@ import { scopeKey } from '../cache/keys.js';
 import type { RouterMetrics } from '../metrics.js';
 import type { Authenticated } from '../pipeline/requestState.js';
 import type { Execute } from './execute.js';
-import { EVENT_ID_VARIABLE, type PreparedSubscription } from './operation.js';
+import {
+  entityOf,
+  EventResolver,
+  SHARED,
+  type Resolution,
+  type ResolvedGroup,
+} from './eventResolution.js';
+import type { PreparedSubscription } from './operation.js';
 import { compareIds, type StreamHub } from './streamHub.js';
 import type { EndReason, EventResult, Subscriber } from './subscriber.js';
 
 interface Member {
   readonly subscriber: Subscriber;
+  /** Its caller (identity, key): who may share an execution whose answer is caller-scoped. */
+  readonly caller: string;
+  readonly auth: Authenticated;
   /** Set while a resuming member reads its backlog: the group's live results wait here. */
   pendingLive: EventResult[] | undefined;
 }
@@ -27,18 +37,24 @@ interface Member {
  */
 const EXECUTIONS_IN_FLIGHT = 8;
 
-class Group {
+class Group implements ResolvedGroup {
   readonly members = new Set<Member>();
+  get memberCount(): number {
+    return this.members.size;
+  }
   /** Events received from the stream, not yet executed (in order). */
   readonly work: FleetEvent[] = [];
   /** The id of the last stream entry the group received: new members start after it. */
   received = '0-0';
   running = false;
   /** Executions started and not yet delivered, in stream order (at most EXECUTIONS_IN_FLIGHT). */
-  readonly inFlight: {
-    readonly event: FleetEvent;
-    readonly result: Promise<EventResult | undefined | 'stop'>;
-  }[] = [];
+  readonly inFlight: { readonly event: FleetEvent; readonly result: Promise<Resolution> }[] = [];
+  /**
+   * Whether its event executions depend on the caller beyond organization and roles, learned
+   * from the first one (a PRIVATE or silent subgraph answer): then each caller of the group gets
+   * its own execution per event; otherwise one serves them all.
+   */
+  callerScoped: boolean | undefined;
   /** Settles once the group has joined its stream (and knows its position). */
   ready: Promise<void> = Promise.resolve();
   readonly listener = (events: readonly FleetEvent[]) => this.groups.receive(this, events);
@@ -47,13 +63,13 @@ class Group {
     readonly key: string,
     readonly fleetId: string,
     readonly prepared: PreparedSubscription,
-    readonly auth: Authenticated,
     private readonly groups: EventGroups,
   ) {}
 }
 
 export class EventGroups {
   private readonly groups = new Map<string, Group>();
+  private readonly resolver: EventResolver;
 
   constructor(
     private readonly deps: {
@@ -65,7 +81,9 @@ export class EventGroups {
       /** Ends a subscriber with a reason (counted by the manager). */
       readonly end: (subscriber: Subscriber, reason: EndReason) => void;
     },
-  ) {}
+  ) {
+    this.resolver = new EventResolver({ execute: deps.execute, metrics: deps.metrics });
+  }
 
   /** Adds the subscriber to its group (created and joined to the stream if new), then resumes. */
   async join(
@@ -75,10 +93,13 @@ export class EventGroups {
     auth: Authenticated,
     after: string | undefined,
   ): Promise<void> {
-    const key = `${prepared.operationKey}|${scopeKey(auth.identity, 'PRIVATE', auth.requireTrustedDocuments)}`;
+    // Callers who may share a cached response (organization and roles, keys.ts) share a group;
+    // whether they may share each event's execution is learned from it (Group.callerScoped).
+    const key = `${prepared.operationKey}|${scopeKey(auth.identity, 'PUBLIC', auth.requireTrustedDocuments)}`;
+    const caller = scopeKey(auth.identity, 'PRIVATE', auth.requireTrustedDocuments);
     let group = this.groups.get(key);
     if (!group) {
-      const created = new Group(key, fleetId, prepared, auth, this);
+      const created = new Group(key, fleetId, prepared, this);
       this.groups.set(key, created);
       this.deps.metrics.subscriptionGroups.set(this.groups.size);
       created.ready = this.deps.hub.join(fleetId, created.listener).then(
@@ -95,7 +116,12 @@ export class EventGroups {
     }
     // A group just created waits for its stream's position; its joiners with it.
     await group.ready;
-    const member: Member = { subscriber, pendingLive: after === undefined ? undefined : [] };
+    const member: Member = {
+      subscriber,
+      caller,
+      auth,
+      pendingLive: after === undefined ? undefined : [],
+    };
     if (after === undefined) subscriber.position = group.received;
     group.members.add(member);
     const joined = group;
@@ -131,7 +157,12 @@ export class EventGroups {
           if (subscriber.closed) return;
           if (!deliversEvent(field, scopeId, event)) continue;
           await subscriber.room();
-          const item = await this.resolve(group, event);
+          const item = await this.resolver.executeFor(
+            group,
+            member.auth,
+            event,
+            () => !subscriber.closed,
+          );
           if (item === 'stop' || subscriber.closed) return;
           if (item) this.offer(subscriber, item);
           else subscriber.position = event.id;
@@ -187,7 +218,7 @@ export class EventGroups {
   private fill(group: Group): void {
     while (group.inFlight.length < EXECUTIONS_IN_FLIGHT && group.work.length > 0) {
       const event = group.work.shift()!;
-      const result = this.resolve(group, event);
+      const result = this.resolver.resolve(group, event);
       // Settled in order by drain(); a rejection must not go unhandled meanwhile.
       result.catch(() => undefined);
       group.inFlight.push({ event, result });
@@ -201,10 +232,10 @@ export class EventGroups {
       this.fill(group);
       while (group.inFlight.length > 0 && group.members.size > 0) {
         const { event, result } = group.inFlight[0]!;
-        const item = await result;
+        const resolution = await result;
         group.inFlight.shift();
-        if (item === 'stop') return;
-        this.deliver(group, event, item);
+        if (resolution === 'stop') return;
+        this.deliver(group, event, resolution);
         this.fill(group);
       }
     } finally {
@@ -213,9 +244,13 @@ export class EventGroups {
   }
 
   /** One event's result to every member, unless it already has it (or is reading a backlog). */
-  private deliver(group: Group, event: FleetEvent, item: EventResult | undefined): void {
+  private deliver(group: Group, event: FleetEvent, resolution: Resolution): void {
+    if (resolution === 'stop') return;
     for (const member of [...group.members]) {
       const { subscriber } = member;
+      // A member who joined after the execution started is past this event (its position).
+      if (!resolution.has(SHARED) && !resolution.has(member.caller)) continue;
+      const item = resolution.get(SHARED) ?? resolution.get(member.caller);
       if (member.pendingLive) {
         if (item) member.pendingLive.push(item);
         continue;
@@ -233,37 +268,4 @@ export class EventGroups {
       code: ErrorCode.SLOW_CONSUMER,
     });
   }
-
-  /**
-   * One per-event execution for a group: the result to send, undefined when the event is not
-   * visible to the group's callers (the query field answered null without error), or 'stop'
-   * when the group has no members left.
-   */
-  private async resolve(
-    group: Group,
-    event: FleetEvent,
-  ): Promise<EventResult | undefined | 'stop'> {
-    const { prepared, auth } = group;
-    this.deps.metrics.subscriptionEventExecutions.inc();
-    const result = await this.deps.execute(
-      auth,
-      prepared.query,
-      { ...prepared.variables, [EVENT_ID_VARIABLE]: event.id },
-      true,
-      () => group.members.size > 0,
-    );
-    if (result === undefined) return 'stop';
-    const data = result.data as Record<string, unknown> | null | undefined;
-    if (!result.errors?.length && data?.[prepared.responseKey] == null) return undefined;
-    return {
-      eventId: event.id,
-      entity: entityOf(event),
-      result: { ...result, extensions: { ...result.extensions, eventId: event.id } },
-    };
-  }
-}
-
-/** What coalescing collapses by: the mission of a mission event, else the robot. */
-function entityOf(event: FleetEvent): string {
-  return event.missionId ? `Mission:${event.missionId}` : `Robot:${event.robotId}`;
 }

@@ -390,6 +390,46 @@ describe('GraphQL subscriptions through the router', () => {
     assert.ok(results.some((r) => r.robotChanged.robot.operator?.displayName));
   });
 
+  it('when two users of one organization and roles subscribe, then a selection without caller-scoped fields is executed once per event for both, and one with them once per caller, each getting its own answer', async () => {
+    const executions = () =>
+      federation.routerMetric('fleetgraph_router_subscription_event_executions_total');
+    const colleague = await tokenFor(federation.config, 0, 1);
+    const PUBLIC_ONLY = `subscription($fleetId: ID!) {
+      robotChanged(fleetId: $fleetId) { id robot { id status operator { id displayName } } }
+    }`;
+    const shared = [await subscribe(admin, PUBLIC_ONLY), await subscribe(colleague, PUBLIC_ONLY)];
+    for (const sse of shared) await subscribed(sse);
+    let before = await executions();
+    await setStatus('CHARGING');
+    for (const sse of shared)
+      await sse.next((e) => dataOf(e).data?.robotChanged.robot.status === 'CHARGING');
+    assert.equal((await executions()) - before, 1, 'one execution for both callers');
+    for (const sse of shared) sse.close();
+
+    // `sessions` is PRIVATE (sessions.graphql): each caller is executed for, as a query would be.
+    const own = [await subscribe(admin), await subscribe(colleague)];
+    for (const sse of own) await subscribed(sse);
+    before = await executions();
+    await setStatus('IDLE');
+    const got = await Promise.all(
+      own.map((sse) => sse.next((e) => dataOf(e).data?.robotChanged.robot.status === 'IDLE')),
+    );
+    assert.ok((await executions()) - before >= 2, 'one execution per caller');
+    for (const [i, token] of [admin, colleague].entries()) {
+      const { body } = await federation.query<{ robot: Event['robotChanged']['robot'] }>(
+        'query($id: ID!) { robot(id: $id) { id status operator { id displayName sessions(first: 5) { nodes { id } } } } }',
+        { id: robotId },
+        { token },
+      );
+      assert.deepEqual(
+        dataOf(got[i]!).data?.robotChanged.robot.operator,
+        body.data?.robot.operator,
+        'the event shows what a query by the same caller shows',
+      );
+    }
+    for (const sse of own) sse.close();
+  });
+
   it('when many subscribers of one caller share an operation, then each event is executed once for all of them', async () => {
     const before = await federation.routerMetric(
       'fleetgraph_router_subscription_event_executions_total',

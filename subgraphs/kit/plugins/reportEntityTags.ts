@@ -24,7 +24,7 @@ export function reportEntityTags<TContext extends object>(
       const wanted = request.http?.headers.get(TAGS_REQUEST_HEADER);
       if (wanted !== '1' && wanted !== 'writes') return;
       return {
-        async willSendResponse({ response }) {
+        async willSendResponse({ response, overallCachePolicy }) {
           const tags = requestTags.getStore();
           if (!tags || response.body.kind !== 'single') return;
           const result = response.body.singleResult;
@@ -34,6 +34,7 @@ export function reportEntityTags<TContext extends object>(
               reads: wanted === '1' ? [...tags.reads] : [],
               writes: [...tags.writes],
               policy,
+              ...(overallCachePolicy.scope === 'PRIVATE' ? { scope: 'PRIVATE' } : {}),
             },
           };
         },
