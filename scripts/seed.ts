@@ -22,6 +22,7 @@ import {
 } from '../platform/cassandra/client.js';
 import { bucketOf, utcDay } from '../platform/cassandra/buckets.js';
 import { runMain, StartupError } from '../platform/startup.js';
+import { activeRowWriteTime } from '../subgraphs/sessions/activeSessions.js';
 import { SCALES, type SeedScale, seedIds } from './seed-ids.js';
 
 const { TimeUuid } = cassandra.types;
@@ -155,6 +156,13 @@ runMain(async () => {
     `INSERT INTO {ks}.sessions_by_user (user_id, created_at, session_id, expires_at, last_seen_at, client_name, user_agent, ip_address)
      VALUES (?, ?, ?, ?, ?, ?, ?, ?) USING TTL ?`,
   );
+  // User.activeSessionCount reads these (009): one row per active session, written at the
+  // session's start time as startSession and the backfill write it (activeRowWriteTime), so a
+  // re-seed never brings back a session a test revoked since.
+  const activeSessionRows = table(
+    `INSERT INTO {ks}.active_sessions_by_user (user_id, expires_at, session_id, organization_id)
+     VALUES (?, ?, ?, ?) USING TTL ? AND TIMESTAMP ?`,
+  );
   const telemetryRows = table(
     `INSERT INTO {ks}.telemetry_by_robot_day (robot_id, day, recorded_at, battery_percent, latitude, longitude, speed_mps, temperature_c, status)
      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -220,6 +228,14 @@ runMain(async () => {
           `fleetgraph-${client}/1.0`,
           `10.0.${o}.${u % 250}`,
           ttl,
+        ]);
+        activeSessionRows.push([
+          userId,
+          expiresAt,
+          sessionId,
+          orgId,
+          ttl,
+          activeRowWriteTime({ createdAt: createdAtSession }),
         ]);
       }
     }
