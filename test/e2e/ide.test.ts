@@ -57,6 +57,13 @@ describe('the local GraphQL IDE in headless Chromium', () => {
     const token = await tokenFor(federation.config, 0, 0);
     const fleetId = seedIds.fleet(0, 0);
     const robotId = seedIds.robot(0, 0, 5);
+    // Put back at the end: later files read fleet 0's statuses (fleet-subgraph.test.ts: a robot
+    // on a mission is ACTIVE).
+    const { body: seeded } = await federation.query<{ robot: { status: string } }>(
+      'query($id: ID!) { robot(id: $id) { status } }',
+      { id: robotId },
+      { token },
+    );
     const page = await browser.newPage();
     const subscription = `subscription { robotChanged(fleetId: "${fleetId}") { id kind robot { id status } } }`;
     // GraphiQL opens with the query it last persisted.
@@ -87,6 +94,11 @@ describe('the local GraphQL IDE in headless Chromium', () => {
         .then(() => true)
         .catch(() => false);
     }
+    await federation.query(
+      'mutation($id: ID!, $s: RobotStatus!) { updateRobotStatus(robotId: $id, status: $s) { id } }',
+      { id: robotId, s: seeded.data!.robot.status },
+      { token },
+    );
     assert.ok(seen, 'an event reached the result pane');
   });
 });

@@ -47,6 +47,10 @@ describe('a subscription group under events faster than one execution', () => {
 
   it('when events arrive every ~100 ms and each execution takes 400 ms, then every event is delivered in order and no one is ended', async () => {
     const robotId = seedIds.robot(0, 0, 1);
+    const { body: before } = await federation.query<{
+      robot: { status: string; batteryPercent: number };
+    }>('query($id: ID!) { robot(id: $id) { status batteryPercent } }', { id: robotId }, { token });
+    const seeded = before.data?.robot;
     const sse = await openSse(
       `${federation.url}/stream`,
       { query: SUBSCRIPTION, variables: { fleetId: FLEET } },
@@ -89,6 +93,14 @@ describe('a subscription group under events faster than one execution', () => {
     } finally {
       proxy.pass();
       sse.close();
+      // The seeded robot as it was: later files read fleet 0's statuses (fleet-subgraph.test.ts:
+      // a robot on a mission is ACTIVE).
+      if (seeded)
+        await federation.query(
+          'mutation($id: ID!, $s: RobotStatus!, $b: Float) { updateRobotStatus(robotId: $id, status: $s, batteryPercent: $b) { id } }',
+          { id: robotId, s: seeded.status, b: seeded.batteryPercent },
+          { token },
+        );
     }
   });
 });

@@ -51,6 +51,8 @@ describe('GraphQL subscriptions through the router', () => {
   let otherAdmin: string;
   /** A robot of fleet 0 with an operator (cross-subgraph fields to resolve). */
   let robotId: string;
+  /** Its seeded status and battery, put back at the end. */
+  let seeded: { status: string; batteryPercent: number } | undefined;
   const opened: { close(): void }[] = [];
 
   before(async () => {
@@ -72,8 +74,22 @@ describe('GraphQL subscriptions through the router', () => {
       if (body.data?.robot?.operator) robotId = seedIds.robot(0, 0, r);
     }
     assert.ok(robotId, 'a seeded robot of fleet 0 with an operator');
+    const { body } = await federation.query<{ robot: { status: string; batteryPercent: number } }>(
+      'query($id: ID!) { robot(id: $id) { status batteryPercent } }',
+      { id: robotId },
+      { token: admin },
+    );
+    seeded = body.data!.robot;
   });
   after(async () => {
+    // The seeded robot as it was: later files read fleet 0's statuses (fleet-subgraph.test.ts:
+    // a robot on a mission is ACTIVE).
+    if (seeded)
+      await federation.query(
+        'mutation($id: ID!, $s: RobotStatus!, $b: Float) { updateRobotStatus(robotId: $id, status: $s, batteryPercent: $b) { id } }',
+        { id: robotId, s: seeded.status, b: seeded.batteryPercent },
+        { token: admin },
+      );
     for (const one of opened) one.close();
     await federation?.close();
   });
