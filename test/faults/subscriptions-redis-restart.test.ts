@@ -23,12 +23,22 @@ describe('a subscription while Redis restarts', () => {
   let redis: PrivateRedis;
   let federation: Federation;
   let token: string;
+  let seededStatus: string | undefined;
   before(async () => {
     redis = await startPrivateRedis({ persistent: true });
     federation = await startFederation({ REDIS_URL: redis.url });
     token = await tokenFor(federation.config, 0, 0);
+    const { body } = await federation.query<{ robot: { status: string } }>(
+      'query($id: ID!) { robot(id: $id) { status } }',
+      { id: ROBOT },
+      { token },
+    );
+    seededStatus = body.data!.robot.status;
   });
   after(async () => {
+    // The seeded robot as it was: later files read fleet 0's statuses (fleet-subgraph.test.ts:
+    // a robot on a mission is ACTIVE).
+    if (seededStatus) await setStatus(seededStatus);
     await federation?.close();
     await redis?.stop();
   });
