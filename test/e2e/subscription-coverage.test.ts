@@ -214,4 +214,35 @@ describe('subscriptions through the router: robot-scoped fields, coalescing, lim
     const again = await subscribe(query, { f: fleetId }, viewer);
     assert.equal(again.status, 200, 'a slot freed by closing one is usable');
   });
+
+  it('when a router holds SUBSCRIPTIONS_MAX_PER_PROCESS subscriptions, then the next caller is refused TOO_MANY_SUBSCRIPTIONS naming that limit, and a slot freed is usable again', async () => {
+    const small = await startFederation({ SUBSCRIPTIONS_MAX_PER_PROCESS: '2' });
+    const streams: SseStream[] = [];
+    try {
+      const query = 'subscription($f: ID!) { robotChanged(fleetId: $f) { id } }';
+      const open = async (o: number, u: number) => {
+        const sse = await openSse(
+          `${small.url}/stream`,
+          { query, variables: { f: fleetId } },
+          { authorization: `Bearer ${await tokenFor(small.config, o, u)}` },
+        );
+        streams.push(sse);
+        return sse;
+      };
+      for (const u of [0, 1]) assert.equal((await open(0, u)).status, 200);
+      const third = await open(0, 2);
+      const refusal = third.refusal as {
+        errors: { message: string; extensions: { code: string } }[];
+      };
+      assert.notEqual(third.status, 200);
+      assert.equal(refusal.errors[0]!.extensions.code, 'TOO_MANY_SUBSCRIPTIONS');
+      assert.match(refusal.errors[0]!.message, /SUBSCRIPTIONS_MAX_PER_PROCESS/);
+      streams[0]!.close();
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      assert.equal((await open(0, 2)).status, 200, 'a slot freed by closing one is usable');
+    } finally {
+      for (const sse of streams) sse.close();
+      await small.close();
+    }
+  });
 });
