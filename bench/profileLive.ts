@@ -55,6 +55,9 @@ const settings = {
   warmup: Number(process.env.BENCH_PROFILE_WARMUP ?? 5),
   readers: Number(process.env.BENCH_LIVE_READERS ?? 8),
   writesPerSecond: Number(process.env.BENCH_LIVE_WRITES_PER_SECOND ?? 30),
+  identities: process.env.BENCH_LIVE_IDENTITIES
+    ? Number(process.env.BENCH_LIVE_IDENTITIES)
+    : undefined,
   keyspace: process.env.BENCH_KEYSPACE ?? 'fleetgraph_bench',
   scale: (process.env.BENCH_SEED ?? 'large') as SeedScale,
 };
@@ -107,7 +110,8 @@ async function prepare(): Promise<TokenPool> {
   );
   log(seed.loaded ? `seeded ${settings.keyspace} in ${seed.seconds} s` : 'the seed is in place');
   const reads = (settings.seconds + settings.warmup) * 200;
-  const size = Math.min(20_000, Math.max(2_000, reads + settings.writesPerSecond * 60));
+  const size =
+    settings.identities ?? Math.min(20_000, Math.max(2_000, reads + settings.writesPerSecond * 60));
   return mintTokenPool((await benchIssuer()).mint, seedIds.organization(0), size);
 }
 

@@ -92,6 +92,9 @@ export async function fetchEntities(
     if (!hit) return void misses.push(rep);
     results.set(rep, hit.entity);
     for (const tag of hit.reads) context.cache.reads.add(tag);
+    // As a PRIVATE reply does (subgraphClient.ts): what was read may differ for another caller of
+    // the same organization and roles, so a subscription group stops sharing its executions.
+    if (hit.scope === 'PRIVATE') context.cache.callerScoped = true;
     restrict(fetch.overallPolicy, {
       maxAge: Math.max(0, Math.floor((hit.expiresAt - Date.now()) / 1000)),
       scope: hit.scope,

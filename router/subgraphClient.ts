@@ -117,7 +117,8 @@ export class SubgraphClient implements GraphQLDataSource<RouterContext> {
     if (!fetch.query) throw new Error('Missing query');
     const isMutation = /^\s*mutation\b/.test(fetch.query);
     const { entityCache: cache, name, metrics } = this.options;
-    if (cache && context && !context.freshReads && !isMutation && isEntitiesFetch(fetch)) {
+    const fresh = context?.freshReadsFrom === name;
+    if (cache && context && !fresh && !isMutation && isEntitiesFetch(fetch)) {
       const overallPolicy =
         'incomingRequestContext' in options
           ? options.incomingRequestContext.overallCachePolicy

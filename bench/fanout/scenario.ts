@@ -57,6 +57,8 @@ export const FANOUT_SUBSCRIPTION = `subscription FanOut($fleetId: ID!) {
   }
 }`;
 
+/** The credentials the writes are sent with, in turn. */
+const WRITER_IDENTITIES = 4;
 /** After the last write, how long the scenario waits for events still on their way. */
 const DRAIN_MS = 5_000;
 /** Acceptance (issue 18). */
@@ -142,7 +144,13 @@ export async function runFanOut(ctx: FanOutContext): Promise<ScenarioResult> {
     const robots = first.robots;
     if (robots.length < 10)
       throw new Error(`fleet (0, ${fleetIndex}) shows ${robots.length} robots`);
-    writers = new Writers({ url: graphqlUrl, robots, nextToken: () => tokens.next() });
+    // The writes are the fleet's robots reporting through a few integration credentials (as a
+    // telemetry gateway would), not a new user per write: each credential's revocation check is
+    // cached as in production (SESSION_CHECK_CACHE_SECONDS), so the writes' CPU is the write's.
+    const writerTokens = Array.from({ length: WRITER_IDENTITIES }, () => tokens.next());
+    let writerIndex = 0;
+    const nextWriterToken = () => writerTokens[writerIndex++ % writerTokens.length]!;
+    writers = new Writers({ url: graphqlUrl, robots, nextToken: nextWriterToken });
     const sample = (): ResourceSampler =>
       new ResourceSampler({
         router: [router.pid],

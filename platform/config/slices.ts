@@ -169,6 +169,7 @@ function routerSettings(env: Parsed<typeof routerVariables>) {
       maxPerProcess: env.SUBSCRIPTIONS_MAX_PER_PROCESS,
       bufferEvents: env.SUBSCRIPTION_BUFFER_EVENTS,
       keepAliveMs: env.SUBSCRIPTION_KEEPALIVE_SECONDS * 1000,
+      flushMs: env.SUBSCRIPTION_FLUSH_MS,
       reauthMs: env.SUBSCRIPTION_REAUTH_SECONDS * 1000,
     },
     limits: {

@@ -20,6 +20,14 @@ export const subscriptionVariables = {
    * subscriber with SLOW_CONSUMER (it resumes from its last event id), never anyone else.
    */
   SUBSCRIPTION_BUFFER_EVENTS: int(1, 100_000, 100),
+  /**
+   * SSE delivery (router/subscriptions/sseDelivery.ts): a subscriber's events are written to its
+   * connection at most this often (milliseconds), every event waiting since the last write in one
+   * write. 0 writes at the end of the event loop's turn. Why wait at all: under a burst, one
+   * write per subscriber per event is what limits a router with many subscribers (a system call
+   * and a client wake-up each); waiting this long adds at most this much to an event's latency.
+   */
+  SUBSCRIPTION_FLUSH_MS: int(0, 1000, 20),
   /** Keep-alive: a WebSocket ping / an SSE comment line this often (seconds). */
   SUBSCRIPTION_KEEPALIVE_SECONDS: int(1, 300, 12),
   /**

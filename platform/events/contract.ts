@@ -50,6 +50,15 @@ export interface FleetEvent {
 /** How long events stay readable for a client that resumes: 10 minutes. */
 export const EVENT_RETENTION_MS = 10 * 60 * 1000;
 
+/**
+ * The subgraph whose writes emit the events (its publisher, platform/events/publisher.ts): an
+ * event may be executed before the router that made its write has purged that write from its
+ * caches, so a subscription reads this subgraph's entities fresh (router/subscriptions/), while
+ * the other subgraphs' entities, which the event's write did not change, may come from the
+ * entity cache, kept fresh by their own writes' purges as for any query.
+ */
+export const EVENT_SOURCE_SUBGRAPH = 'fleet';
+
 /** At most this many entries per fleet stream, whatever their age. */
 export const EVENT_RETENTION_MAX_LENGTH = 100_000;
 

@@ -19,11 +19,12 @@ export interface RouterContext {
     fetches: Map<string, Promise<SubgraphReply>>;
   };
   /**
-   * Read every entity from its subgraph, not the entity cache: a subscription's per-event
-   * execution (router/subscriptions/), which may run before this router has heard the purge
-   * of the write that produced the event.
+   * Read this subgraph's entities from the subgraph, not the entity cache: a subscription's
+   * per-event execution (router/subscriptions/) may run before the router that made the event's
+   * write has purged it, and the write was this subgraph's (platform/events/contract.ts
+   * `EVENT_SOURCE_SUBGRAPH`). Other subgraphs' entities are cached as for any query.
    */
-  readonly freshReads?: boolean;
+  readonly freshReadsFrom?: string;
 }
 
 /**
@@ -35,7 +36,7 @@ export function routerContextOf(
   auth: Pick<Authenticated, 'identity' | 'requireTrustedDocuments'>,
   requestId: string,
   cache: RequestCacheState = { reads: new Set(), writes: new Set() },
-  options: { freshReads?: boolean } = {},
+  options: { freshReadsFrom?: string } = {},
 ): RouterContext {
   return {
     identity: auth.identity,
@@ -43,7 +44,7 @@ export function routerContextOf(
     restricted: auth.requireTrustedDocuments,
     cache,
     fetchState: { fetches: new Map() },
-    ...(options.freshReads ? { freshReads: true } : {}),
+    ...(options.freshReadsFrom ? { freshReadsFrom: options.freshReadsFrom } : {}),
   };
 }
 

@@ -45,7 +45,12 @@ export async function authorize(
 ): Promise<string | GraphQLError[]> {
   const robotScoped = SUBSCRIPTIONS[prepared.field].scope === 'robot';
   const result = (
-    await execute(auth, robotScoped ? ROBOT_QUERY : FLEET_QUERY, { id: prepared.scopeId }, false)
+    await execute(
+      auth,
+      robotScoped ? ROBOT_QUERY : FLEET_QUERY,
+      { id: prepared.scopeId },
+      undefined,
+    )
   )?.result;
   if (!result) return [notFound(robotScoped ? 'Robot' : 'Fleet', prepared.scopeId)];
   if (result.errors?.length)

@@ -17,6 +17,7 @@ import type { Authenticated } from '../pipeline/requestState.js';
 import type { Execute } from './execute.js';
 import { EVENT_ID_VARIABLE, type PreparedSubscription } from './operation.js';
 import type { EventResult } from './subscriber.js';
+import { EVENT_SOURCE_SUBGRAPH } from '../../platform/events/contract.js';
 
 /** The key of an event's one result for every member of a group (not caller-scoped). */
 export const SHARED = '*';
@@ -103,7 +104,7 @@ export class EventResolver {
       auth,
       prepared.query,
       { ...prepared.variables, [EVENT_ID_VARIABLE]: event.id },
-      true,
+      EVENT_SOURCE_SUBGRAPH,
       wanted,
     );
     if (executed === undefined) return 'stop';

@@ -29,7 +29,8 @@ export type Execute = (
   auth: Authenticated,
   query: string,
   variables: Record<string, unknown>,
-  freshReads: boolean,
+  /** The subgraph whose entities are read fresh (RouterContext `freshReadsFrom`), if any. */
+  freshReadsFrom: string | undefined,
   stillWanted?: () => boolean,
 ) => Promise<Executed | undefined>;
 
@@ -46,12 +47,14 @@ export function eventExecutor(deps: {
     auth: Authenticated,
     query: string,
     variables: Record<string, unknown>,
-    freshReads: boolean,
+    freshReadsFrom: string | undefined,
     stillWanted: () => boolean = () => true,
   ): Promise<Executed | undefined> {
     const { apollo, executionLimit } = deps;
     const run = async (): Promise<Executed> => {
-      const context = routerContextOf(auth, randomUUID(), undefined, { freshReads });
+      const context = routerContextOf(auth, randomUUID(), undefined, {
+        ...(freshReadsFrom ? { freshReadsFrom } : {}),
+      });
       const response = await apollo.executeOperation(
         { query, variables },
         { contextValue: context },

@@ -12,7 +12,8 @@
  *    scope (cache/keys.ts `scopeKey`, PRIVATE: the same user or API key) share one group,
  *    which joins the fleet's stream (streamHub.ts) and executes each event ONCE for all of
  *    them, through Apollo Server and the gateway like any query (same plugins, limits, error
- *    masking), never the response cache, and bypassing the entity cache (`freshReads`).
+ *    masking), never the response cache, and reading the fleet subgraph's entities fresh rather
+ *    than from the entity cache (`freshReadsFrom`: the event's write may not be purged yet).
  *    Events are executed in stream order, one at a time per group, so each subscriber gets
  *    them in order.
  * 3. **Deliver**: each result is queued for each member (subscriber.ts); a member whose queue
@@ -58,6 +59,8 @@ export interface SubscriptionSettings {
   readonly maxPerProcess: number;
   readonly bufferEvents: number;
   readonly keepAliveMs: number;
+  /** SSE: how long a subscriber's events may wait to be written together (sseDelivery.ts). */
+  readonly flushMs: number;
   readonly reauthMs: number;
 }
 

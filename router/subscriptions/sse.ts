@@ -31,9 +31,12 @@ import { sendErrors } from '../http/responses.js';
 import { readBody } from '../pipeline/readBody.js';
 import { ANSWERED, RequestState, type StageOutcome } from '../pipeline/requestState.js';
 import type { Subscriptions } from './manager.js';
+import { SseDirectStream, SseFlusher } from './sseDelivery.js';
 
 interface SseContext {
   readonly state: RequestState;
+  /** Distinct connections mode: the subscription's events, written by sseDelivery.ts. */
+  direct?: SseDirectStream;
 }
 
 /** The response an open event stream is written to, by stream token (single connection mode). */
@@ -70,7 +73,8 @@ export function sseHandler(deps: {
   const streams = new Map<string, OpenStream>();
   const keepAliveMs = subscriptions.settings.keepAliveMs;
 
-  const handler = graphqlSseHandler(subscriptions, streams);
+  const flusher = new SseFlusher(subscriptions.settings.flushMs);
+  const handler = graphqlSseHandler(subscriptions, streams, flusher);
 
   return async function handleSse(req, res, search) {
     const state = new RequestState(req, res, search);
@@ -83,19 +87,21 @@ export function sseHandler(deps: {
     if ((await deps.authenticate(state)) === ANSWERED) return;
     if (deps.rateLimit(state) === ANSWERED) return;
     if ((await readBody(state)) === ANSWERED) return;
+    const context: SseContext = { state };
     const [body, init] = await handler({
       method,
       url: req.url ?? '/',
       headers: { get: (name) => state.headers.get(name) },
       body: state.raw ?? null,
       raw: req,
-      context: { state },
+      context,
     });
     res.writeHead(init.status, init.statusText, init.headers);
     if (!body || typeof body === 'string') {
       res.end(body ?? undefined);
       return;
     }
+    context.direct?.open(res);
     // An open event stream: remembered under its token (single connection mode) for onNext.
     const token = state.headers.get(TOKEN_HEADER_KEY) ?? tokenInUrl(req.url ?? '/');
     const stream = token === undefined ? undefined : streams.get(token);
@@ -126,7 +132,11 @@ export function sseHandler(deps: {
 }
 
 /** graphql-sse's handler, its hooks bound to the router's subscriptions. */
-function graphqlSseHandler(subscriptions: Subscriptions, streams: Map<string, OpenStream>) {
+function graphqlSseHandler(
+  subscriptions: Subscriptions,
+  streams: Map<string, OpenStream>,
+  flusher: SseFlusher,
+) {
   return createHandler<IncomingMessage, SseContext>({
     authenticate(req) {
       const { state } = req.context;
@@ -159,9 +169,12 @@ function graphqlSseHandler(subscriptions: Subscriptions, streams: Map<string, Op
         rateCounted: true,
       });
       if (Array.isArray(result)) return refusalResponse(result);
+      const token = req.headers.get(TOKEN_HEADER_KEY) ?? tokenInUrl(req.url);
+      if (token === undefined) req.context.direct = new SseDirectStream(result, flusher);
       return result;
     },
     async onNext(_ctx, req) {
+      // Single connection mode (distinct connections are written by sseDelivery.ts).
       // Back-pressure: the next event stays in the subscriber's bounded queue while the
       // connection's buffer is full.
       const token = req.headers.get(TOKEN_HEADER_KEY) ?? tokenInUrl(req.url);

@@ -5,6 +5,11 @@
  * — so the queue's length is the number of events waiting to be written.
  *
  * @remarks
+ * A transport may instead take the queue itself ({@link Subscriber.deliverDirectly}): SSE in
+ * distinct connections mode (sseDelivery.ts) writes a subscriber's waiting events in one write,
+ * each event serialised once for all the subscribers it goes to. Then `next()` only yields the
+ * final result (an error ending the stream) and the end.
+ *
  * An object implementing AsyncGenerator by hand rather than an `async function*`: a generator
  * suspended in `await` cannot be returned from until its next value arrives, so a client that
  * hangs up between events would hold its subscription (and its slot in the limits) until the
@@ -29,6 +34,8 @@ export class Subscriber implements AsyncGenerator<ExecutionResult, undefined, un
   private ended = false;
   private waiting: ((result: IteratorResult<ExecutionResult, undefined>) => void) | undefined;
   private readonly closeHandlers: (() => void)[] = [];
+  /** Set by {@link deliverDirectly}: told when the queue stops being empty. */
+  private direct: (() => void) | undefined;
   /** The id of the last event queued (or skipped as not visible): events up to it are handled. */
   position: string;
 
@@ -52,6 +59,23 @@ export class Subscriber implements AsyncGenerator<ExecutionResult, undefined, un
     return this.queue.length;
   }
 
+  /**
+   * From now on the queue is taken by the transport ({@link takeQueued}), which is told through
+   * `onQueued` whenever an event is queued into an empty queue. Called before the transport's
+   * first `next()`, so no event can reach the connection both ways (and out of order).
+   */
+  deliverDirectly(onQueued: () => void): void {
+    this.direct = onQueued;
+    if (this.queue.length > 0) onQueued();
+  }
+
+  /** The queued events, in order, handed to a direct transport (counted as delivered). */
+  takeQueued(): EventResult[] {
+    const items = this.queue.splice(0);
+    for (let i = 0; i < items.length; i++) this.options.onDelivered();
+    return items;
+  }
+
   onClose(handler: () => void): void {
     if (this.ended) handler();
     else this.closeHandlers.push(handler);
@@ -64,7 +88,7 @@ export class Subscriber implements AsyncGenerator<ExecutionResult, undefined, un
   push(item: EventResult): boolean {
     if (this.ended) return true;
     this.position = item.eventId;
-    if (this.waiting) {
+    if (this.waiting && !this.direct) {
       const resolve = this.waiting;
       this.waiting = undefined;
       this.options.onDelivered();
@@ -77,6 +101,7 @@ export class Subscriber implements AsyncGenerator<ExecutionResult, undefined, un
     }
     if (this.queue.length >= this.options.bufferEvents) return false;
     this.queue.push(item);
+    if (this.direct && this.queue.length === 1) this.direct();
     return true;
   }
 
@@ -112,7 +137,7 @@ export class Subscriber implements AsyncGenerator<ExecutionResult, undefined, un
   }
 
   next(): Promise<IteratorResult<ExecutionResult, undefined>> {
-    const item = this.queue.shift();
+    const item = this.direct ? undefined : this.queue.shift();
     if (item) {
       this.options.onDelivered();
       return Promise.resolve({ value: item.result, done: false });

@@ -446,6 +446,61 @@ describe('GraphQL subscriptions through the router', () => {
     for (const sse of own) sse.close();
   });
 
+  it("when one caller's PRIVATE entity is in the entity cache, then a new group of two callers still executes each event per caller, and the other caller never gets it", async () => {
+    const SELECTION = `subscription($fleetId: ID!) {
+      robotChanged(fleetId: $fleetId) { id robot { id status operator { id sessions(first: 3) { nodes { id } } } } }
+    }`;
+    const viewOf = async (token: string) =>
+      (
+        await federation.query<{ robot: Event['robotChanged']['robot'] }>(
+          'query($id: ID!) { robot(id: $id) { operator { id sessions(first: 3) { nodes { id } } } } }',
+          { id: robotId },
+          { token },
+        )
+      ).body.data?.robot.operator;
+    // Two operators (same organization and roles, so one group): the robot's operator reads
+    // their own sessions; the other may not (sessions permissions: own, or as an admin).
+    const operatorId = (await viewOf(admin))!.id;
+    const self = Array.from({ length: 200 }, (_, u) => u).find(
+      (u) => seedIds.user(0, u) === operatorId,
+    );
+    assert.ok(self !== undefined, "the robot's operator is a seeded user");
+    const [owner, other] = [
+      await tokenFor(federation.config, 0, self, ['operator']),
+      await tokenFor(federation.config, 0, self === 1 ? 2 : 1, ['operator']),
+    ];
+    const ownerView = await viewOf(owner);
+    const otherView = await viewOf(other);
+    assert.ok(ownerView?.sessions?.nodes.length, 'the operator reads their own sessions');
+    assert.notDeepEqual(ownerView, otherView, 'the other operator does not');
+    const statusIs = (sse: SseStream, status: string) =>
+      sse.next((e) => dataOf(e).data?.robotChanged.robot.status === status);
+    const active = () => federation.routerMetric('fleetgraph_router_subscriptions_active');
+
+    // The owner alone, two events: from the second sighting its PRIVATE entry is stored.
+    const alone = await subscribe(owner, SELECTION);
+    await subscribed(alone);
+    for (const status of ['CHARGING', 'IDLE']) {
+      await setStatus(status);
+      await statusIs(alone, status);
+    }
+    const activeBefore = await active();
+    alone.close();
+    for (let i = 0; i < 100 && (await active()) >= activeBefore; i++)
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    assert.ok((await active()) < activeBefore, 'the group of the owner alone is gone');
+
+    // A new group with the same selection, the owner first: its first execution (as the owner)
+    // hits the owner's PRIVATE entry, which must make the group execute per caller.
+    const pair = [await subscribe(owner, SELECTION), await subscribe(other, SELECTION)];
+    for (const sse of pair) await subscribed(sse);
+    await setStatus('CHARGING');
+    const [toOwner, toOther] = await Promise.all(pair.map((sse) => statusIs(sse, 'CHARGING')));
+    assert.deepEqual(dataOf(toOther!).data?.robotChanged.robot.operator, otherView);
+    assert.deepEqual(dataOf(toOwner!).data?.robotChanged.robot.operator, ownerView);
+    for (const sse of pair) sse.close();
+  });
+
   it('when many subscribers of one caller share an operation, then each event is executed once for all of them', async () => {
     const before = await federation.routerMetric(
       'fleetgraph_router_subscription_event_executions_total',
