@@ -91,14 +91,7 @@ export async function fetchEntities(
     const hit = found[i];
     if (!hit) return void misses.push(rep);
     results.set(rep, hit.entity);
-    for (const tag of hit.reads) context.cache.reads.add(tag);
-    // As a PRIVATE reply does (subgraphClient.ts): what was read may differ for another caller of
-    // the same organization and roles, so a subscription group stops sharing its executions.
-    if (hit.scope === 'PRIVATE') context.cache.callerScoped = true;
-    restrict(fetch.overallPolicy, {
-      maxAge: Math.max(0, Math.floor((hit.expiresAt - Date.now()) / 1000)),
-      scope: hit.scope,
-    });
+    recordHit(fetch, hit);
   });
   metrics.entityCacheHits.inc({ subgraph }, distinct.length - misses.length);
   metrics.entityCacheMisses.inc({ subgraph }, misses.length);
@@ -199,4 +192,20 @@ function restrict(policy: unknown, hint: { maxAge: number; scope?: CachePolicy['
   (policy as { restrict(hint: { maxAge: number; scope?: CachePolicy['scope'] }): void }).restrict(
     hint,
   );
+}
+
+/** What a hit tells the request: its read tags, its policy, and whether it is caller-scoped. */
+function recordHit(
+  fetch: EntityFetch,
+  hit: { reads: readonly string[]; expiresAt: number; scope: CachePolicy['scope'] },
+): void {
+  const { cache } = fetch.context;
+  for (const tag of hit.reads) cache.reads.add(tag);
+  // As a PRIVATE reply does (subgraphClient.ts): what was read may differ for another caller of
+  // the same organization and roles, so a subscription group stops sharing its executions.
+  if (hit.scope === 'PRIVATE') cache.callerScoped = true;
+  restrict(fetch.overallPolicy, {
+    maxAge: Math.max(0, Math.floor((hit.expiresAt - Date.now()) / 1000)),
+    scope: hit.scope,
+  });
 }
