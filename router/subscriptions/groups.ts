@@ -33,9 +33,12 @@ interface Member {
 
 /**
  * Per-event executions one group runs at once. Results are still delivered in stream order; the
- * router's execution limit (executionLimit.ts) bounds the process as a whole.
+ * router's execution limit (executionLimit.ts) bounds the process as a whole. A group keeps up
+ * while an execution takes less than this many gaps between events: 32 at 50 events/s is 640 ms.
+ * With 8 (160 ms), a fan-out run on a saturated 2-core machine fell 100 events behind and ended
+ * all 1,000 members (bench/results/runs/fanout-1000-subscribers-50eps-flush.md).
  */
-const EXECUTIONS_IN_FLIGHT = 8;
+const EXECUTIONS_IN_FLIGHT = 32;
 
 class Group implements ResolvedGroup {
   readonly members = new Set<Member>();

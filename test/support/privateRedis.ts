@@ -23,6 +23,11 @@ export interface PrivateRedis {
   kill(): Promise<void>;
   /** Starts a new (empty) server on the same port and resolves once it answers PING. */
   restart(): Promise<void>;
+  /**
+   * A slow Redis: the server is stopped (SIGSTOP) for `ms` and then continued; commands sent
+   * meanwhile wait, as behind a stalled Redis, and are answered once it continues.
+   */
+  stall(ms: number): Promise<void>;
   /** Kills the server (if running) and removes its directory. */
   stop(): Promise<void>;
 }
@@ -94,6 +99,13 @@ export async function startPrivateRedis(
     url: `redis://127.0.0.1:${port}`,
     kill,
     restart: start,
+    async stall(ms) {
+      if (!child) throw new Error('the private Redis is not running');
+      const stalled = child;
+      stalled.kill('SIGSTOP');
+      await new Promise((resolve) => setTimeout(resolve, ms));
+      stalled.kill('SIGCONT');
+    },
     async stop() {
       await kill();
       process.off('exit', killOnExit);
