@@ -30,7 +30,7 @@
  * BENCH_FANOUT_SUBSCRIBERS (default 1000), BENCH_FANOUT_USERS (default 50),
  * BENCH_FANOUT_EVENTS_PER_SECOND (default 50), BENCH_FANOUT_SECONDS (default 20),
  * BENCH_FANOUT_POLL_SECONDS (default 10), BENCH_FANOUT_POLL_CONNECTIONS (default 8),
- * BENCH_FANOUT_WRITES_ONLY_SECONDS (default 5), BENCH_FANOUT_OPEN_BATCH (default 100). BENCH_RESULTS_DIR (default
+ * BENCH_FANOUT_WRITES_ONLY_SECONDS (default 5), BENCH_FANOUT_WARMUP_SECONDS (default 5), BENCH_FANOUT_OPEN_BATCH (default 100). BENCH_RESULTS_DIR (default
  * bench/results) keeps a development run from overwriting the committed results.
  * Everything it starts is stopped at the end, on error and on Ctrl-C.
  * `npm run bench -- --render` only re-renders results.md and chart.svg from results.json.
@@ -138,6 +138,7 @@ const settings = {
     pollSeconds: Number(process.env.BENCH_FANOUT_POLL_SECONDS ?? 10),
     pollConnections: Number(process.env.BENCH_FANOUT_POLL_CONNECTIONS ?? 8),
     writesOnlySeconds: Number(process.env.BENCH_FANOUT_WRITES_ONLY_SECONDS ?? 5),
+    deliveryWarmupSeconds: Number(process.env.BENCH_FANOUT_WARMUP_SECONDS ?? 5),
     openBatch: Number(process.env.BENCH_FANOUT_OPEN_BATCH ?? 100),
   },
 };
@@ -186,6 +187,10 @@ if (
     throw new Error(`BENCH_FANOUT_SECONDS must be in (0, 300] (got ${f.seconds})`);
   if (!(f.pollSeconds > 0 && f.pollSeconds <= 120))
     throw new Error(`BENCH_FANOUT_POLL_SECONDS must be in (0, 120] (got ${f.pollSeconds})`);
+  if (!(f.deliveryWarmupSeconds >= 0 && f.deliveryWarmupSeconds <= 60))
+    throw new Error(
+      `BENCH_FANOUT_WARMUP_SECONDS must be in [0, 60] (got ${f.deliveryWarmupSeconds})`,
+    );
   if (!(f.writesOnlySeconds > 0 && f.writesOnlySeconds <= 60))
     throw new Error(
       `BENCH_FANOUT_WRITES_ONLY_SECONDS must be in (0, 60] (got ${f.writesOnlySeconds})`,
@@ -874,6 +879,8 @@ async function main(): Promise<void> {
       settings.warmup +
       settings.fanOut.writesOnlySeconds +
       settings.fanOut.subscribers / 100 +
+      settings.fanOut.deliveryWarmupSeconds +
+      5 +
       settings.fanOut.seconds +
       3 +
       settings.fanOut.pollSeconds +

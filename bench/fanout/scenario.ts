@@ -72,6 +72,7 @@ export interface FanOutSettings {
   readonly seconds: number;
   readonly openBatch: number;
   readonly writesOnlySeconds: number;
+  readonly deliveryWarmupSeconds: number;
   readonly pollSeconds: number;
   readonly pollConnections: number;
   readonly warmupSeconds: number;
@@ -126,6 +127,15 @@ export async function runFanOut(ctx: FanOutContext): Promise<ScenarioResult> {
         // The router's default (RESPONSE_CACHE=true): what the polling consoles would get.
         responseCache: true,
         extraEnv: routerEnv,
+        // BENCH_FANOUT_ROUTER_PROFILE_DIR: the router under `node --cpu-prof` (written at exit).
+        ...(process.env.BENCH_FANOUT_ROUTER_PROFILE_DIR
+          ? {
+              nodeArgs: [
+                '--cpu-prof',
+                `--cpu-prof-dir=${process.env.BENCH_FANOUT_ROUTER_PROFILE_DIR}`,
+              ],
+            }
+          : {}),
       }),
     ),
   ]);
@@ -197,6 +207,21 @@ export async function runFanOut(ctx: FanOutContext): Promise<ScenarioResult> {
     if (open.opened === 0) throw new Error('no subscription could be established');
     if (open.refused > 0)
       failures.push(`${open.refused} subscriptions refused: ${open.refusalSample ?? ''}`);
+
+    // 2b. Delivery warm-up: the same writes with every subscriber open, then forgotten, so the
+    // window measures the steady state (JIT-compiled event and delivery paths, the entity cache
+    // holding the operators), not the first seconds after 1,000 connections opened.
+    if (settings.deliveryWarmupSeconds > 0) {
+      const warm = await writers.run(settings.eventsPerSecond, settings.deliveryWarmupSeconds);
+      const warmAck = performance.now();
+      const wanted = pool.receipts + warm.acked * pool.size;
+      while (performance.now() - warmAck < DRAIN_MS && pool.receipts < wanted && pool.open > 0)
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      pool.forgetEvents();
+      log(
+        `fan-out: delivery warm-up: ${warm.acked} writes in ${settings.deliveryWarmupSeconds} s, then forgotten`,
+      );
+    }
 
     // 3. Fan-out.
     const metricsBefore = await scrape(opsUrl).catch(() => undefined);
@@ -349,6 +374,7 @@ export async function runFanOut(ctx: FanOutContext): Promise<ScenarioResult> {
         seconds: settings.seconds,
         openBatch: settings.openBatch,
         writesOnlySeconds: settings.writesOnlySeconds,
+        deliveryWarmupSeconds: settings.deliveryWarmupSeconds,
         pollSeconds: settings.pollSeconds,
         pollConnections: settings.pollConnections,
         routerEnv: { ...routerEnv, RESPONSE_CACHE: 'true (default)' },
@@ -463,6 +489,10 @@ function analyse(pool: SubscriberPool, figures: WriteFigures): FanOutResult['del
   let showedLaterWrite = 0;
   let crossSubgraph = 0;
   const latencies: number[] = [];
+  const firsts: number[] = [];
+  const spreads: number[] = [];
+  const bySlice: number[][] = [];
+  const start = figures.writes[0]?.sentAt ?? 0;
   let beforeAck = 0;
   for (const [index, write] of writeOf) {
     if (write.ackAt === undefined) continue;
@@ -471,11 +501,21 @@ function analyse(pool: SubscriberPool, figures: WriteFigures): FanOutResult['del
     if (event.crossSubgraph) crossSubgraph++;
     if (typeof event.battery === 'number' && Math.round(event.battery * 100) !== write.seq)
       showedLaterWrite++;
+    const slice = (bySlice[Math.floor((write.sentAt - start) / 5000)] ??= []);
+    let first = Infinity;
+    let last = -Infinity;
     for (const time of pool.receiptTimes(index)) {
       if (time < 0) continue;
       const latency = time - write.ackAt;
       if (latency < 0) beforeAck++;
       latencies.push(Math.max(0, latency));
+      slice.push(Math.max(0, latency));
+      first = Math.min(first, time);
+      last = Math.max(last, time);
+    }
+    if (first !== Infinity) {
+      firsts.push(Math.max(0, first - write.ackAt));
+      spreads.push(last - first);
     }
   }
   const unmatchedEvents = pool.events.filter((_, index) => !writeOf.has(index)).length;
@@ -505,6 +545,12 @@ function analyse(pool: SubscriberPool, figures: WriteFigures): FanOutResult['del
     streamsEnded: subscribers.reduce((s, x) => s + x.ended, 0),
     ...(endSample ? { endSample } : {}),
     latencyMs: percentiles(Float64Array.from(latencies).sort()),
+    firstReceiptMs: percentiles(Float64Array.from(firsts).sort()),
+    spreadMs: percentiles(Float64Array.from(spreads).sort()),
+    p99ByFiveSecondsMs: Array.from(
+      bySlice,
+      (slice) => percentiles(Float64Array.from(slice ?? []).sort()).p99,
+    ),
     receivedBeforeAck: beforeAck,
     showedLaterWrite,
     crossSubgraphShare: counted.size ? round(crossSubgraph / counted.size, 3) : 0,

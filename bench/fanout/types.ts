@@ -52,6 +52,7 @@ export interface FanOutResult {
     readonly seconds: number;
     readonly openBatch: number;
     readonly writesOnlySeconds: number;
+    readonly deliveryWarmupSeconds: number;
     readonly pollSeconds: number;
     readonly pollConnections: number;
     /** What the scenario sets on its router besides the harness's usual environment. */
@@ -100,6 +101,15 @@ export interface FanOutResult {
     readonly endSample?: string;
     /** Receipt − ack of the write (ms; a receipt before the ack counts 0). */
     readonly latencyMs: Percentiles;
+    /**
+     * Per event, its first receipt by any subscriber − ack (the execution's share of the
+     * latency), and its last receipt − its first (the fan-out's share: writing to every
+     * subscriber and the harness reading them).
+     */
+    readonly firstReceiptMs: Percentiles;
+    readonly spreadMs: Percentiles;
+    /** Delivery p99 per 5 s of writes (by the write's send time): where the tail happened. */
+    readonly p99ByFiveSecondsMs: readonly number[];
     readonly receivedBeforeAck: number;
     /** Events whose robot already showed a later write's battery when first received. */
     readonly showedLaterWrite: number;

@@ -27,7 +27,7 @@ export const subscriptionVariables = {
    * write per subscriber per event is what limits a router with many subscribers (a system call
    * and a client wake-up each); waiting this long adds at most this much to an event's latency.
    */
-  SUBSCRIPTION_FLUSH_MS: int(0, 1000, 20),
+  SUBSCRIPTION_FLUSH_MS: int(0, 1000, 50),
   /** Keep-alive: a WebSocket ping / an SSE comment line this often (seconds). */
   SUBSCRIPTION_KEEPALIVE_SECONDS: int(1, 300, 12),
   /**
