@@ -19,7 +19,8 @@ import {
   type ResolvedGroup,
 } from './eventResolution.js';
 import type { PreparedSubscription } from './operation.js';
-import { compareIds, type StreamHub } from './streamHub.js';
+import type { StreamHub } from './streamHub.js';
+import { compareIds } from './streamIds.js';
 import type { EndReason, EventResult, Subscriber } from './subscriber.js';
 
 interface Member {

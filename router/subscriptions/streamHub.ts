@@ -28,6 +28,7 @@ import {
 import type { Logger } from '../../platform/logger.js';
 import { createSubscriber, type RedisClient } from '../../platform/redis/client.js';
 import type { RouterMetrics } from '../metrics.js';
+import { compareIds } from './streamIds.js';
 
 /** Told, in stream order, the events of one fleet read after the position it joined at. */
 export type StreamListener = (events: readonly FleetEvent[]) => void;
@@ -44,26 +45,6 @@ interface Stream {
   /** The id of the last entry read (and dispatched); '0-0' for an empty stream. */
   lastId: string;
   readonly listeners: Set<StreamListener>;
-}
-
-/** Compares two stream ids (`<ms>-<seq>`) numerically. */
-export function compareIds(a: string, b: string): number {
-  if (a === b) return 0;
-  const ad = a.indexOf('-');
-  const bd = b.indexOf('-');
-  const byTime = compareDecimal(ad < 0 ? a : a.slice(0, ad), bd < 0 ? b : b.slice(0, bd));
-  if (byTime !== 0) return byTime;
-  return compareDecimal(ad < 0 ? '0' : a.slice(ad + 1), bd < 0 ? '0' : b.slice(bd + 1));
-}
-
-/**
- * Two decimal integers without leading zeros (as Redis writes them), compared without parsing:
- * by length, then by digits. Called for every member of a group for every event (groups.ts),
- * so it allocates nothing it need not (it was BigInt, 5% of a fan-out router's CPU).
- */
-function compareDecimal(a: string, b: string): number {
-  if (a.length !== b.length) return a.length < b.length ? -1 : 1;
-  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 export class StreamHub {

@@ -1,10 +1,10 @@
 /**
- * router/subscriptions/streamHub.ts `compareIds`: stream ids (`<ms>-<seq>`) compared as the
+ * router/subscriptions/streamIds.ts `compareIds`: stream ids (`<ms>-<seq>`) compared as the
  * numbers they are, without parsing — checked against BigInt on ids of every length.
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { compareIds } from '../../router/subscriptions/streamHub.js';
+import { compareIds } from '../../router/subscriptions/streamIds.js';
 
 function byBigInt(a: string, b: string): number {
   const [am = '0', as = '0'] = a.split('-');
