@@ -21,11 +21,11 @@ export const subscriptionVariables = {
    */
   SUBSCRIPTION_BUFFER_EVENTS: int(1, 100_000, 100),
   /**
-   * SSE delivery (router/subscriptions/sseDelivery.ts): a subscriber's events are written to its
-   * connection at most this often (milliseconds), every event waiting since the last write in one
-   * write. 0 writes at the end of the event loop's turn. Why wait at all: under a burst, one
-   * write per subscriber per event is what limits a router with many subscribers (a system call
-   * and a client wake-up each); waiting this long adds at most this much to an event's latency.
+   * SSE delivery (router/subscriptions/sseDelivery.ts): subscribers' connections are written to
+   * at most this often (milliseconds), every event waiting since the last write in one write; an
+   * event after a quiet spell is written at once. 0: every event at the end of the loop's turn.
+   * Why: under a burst, one write per subscriber per event is what limits a router with many
+   * subscribers (a system call and a client wake-up each); an event waits at most this long.
    */
   SUBSCRIPTION_FLUSH_MS: int(0, 1000, 50),
   /** Keep-alive: a WebSocket ping / an SSE comment line this often (seconds). */

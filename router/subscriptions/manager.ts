@@ -8,16 +8,17 @@
  *    authorized by running, with the caller's identity, the query a client would run to read
  *    the fleet (`fleet(id:)`) or robot (`robot(id:) { fleet { id } }`): null → NOT_FOUND, an
  *    error → that error. The robot's fleet names the stream to read.
- * 2. **Group**: subscribers with the same per-event query and variables and the same caller
- *    scope (cache/keys.ts `scopeKey`, PRIVATE: the same user or API key) share one group,
- *    which joins the fleet's stream (streamHub.ts) and executes each event ONCE for all of
- *    them, through Apollo Server and the gateway like any query (same plugins, limits, error
+ * 2. **Group**: subscribers with the same per-event query and variables and the same
+ *    organization and roles (cache/keys.ts `scopeKey`, PUBLIC) share one group, which joins the
+ *    fleet's stream (streamHub.ts) and executes each event ONCE for all of them, or once per
+ *    caller when the answer proved caller-scoped (eventResolution.ts), through Apollo Server and
+ *    the gateway like any query (same plugins, limits, error
  *    masking), never the response cache, and reading the fleet subgraph's entities fresh rather
  *    than from the entity cache (`freshReadsFrom`: the event's write may not be purged yet).
- *    Events are executed in stream order, one at a time per group, so each subscriber gets
- *    them in order.
+ *    Up to 32 events of a group are executed at once; results are delivered in stream order.
  * 3. **Deliver**: each result is queued for each member (subscriber.ts); a member whose queue
- *    is full is ended with SLOW_CONSUMER, the others are not affected.
+ *    is full is ended with SLOW_CONSUMER, the others are not affected. SSE connections are
+ *    written by sseDelivery.ts (one serialisation per event, one write per flush).
  * 4. **Resume**: a subscriber with a resume point (`after`, or SSE's Last-Event-ID) first gets
  *    the retained events after it (XRANGE, executed for it alone), then the group's live ones,
  *    without gap or repeat (both are ordered by id, and each member keeps its position); a
@@ -28,12 +29,10 @@
  *    WebSockets with 1012) before the HTTP server drains.
  *
  * @remarks
- * Why shared groups are per user/key (PRIVATE scope) and not per organization and roles: the
- * subgraphs declare which data depends on the caller (`@cacheControl(scope: PRIVATE)`, e.g. a
- * user's sessions) but that is not in the supergraph the router reads, and an event query's
- * policy is uncacheable (maxAge 0), so the router cannot tell per operation whether sharing
- * across users is safe. Sharing per user/key is safe by construction; see docs/subscriptions.md
- * for what it costs and how to widen it.
+ * Why a group may be as wide as an organization and roles: the subgraphs report with each answer
+ * whether it is PRIVATE (`@cacheControl(scope: PRIVATE)`, e.g. a user's sessions), and a PRIVATE
+ * answer, a silent subgraph or a PRIVATE entity-cache hit makes the group execute per caller
+ * from then on (eventResolution.ts); docs/subscriptions.md, "Per-event execution".
  */
 import type { ApolloServer } from '@apollo/server';
 import { GraphQLError, type GraphQLSchema, type ValidationRule } from 'graphql';

@@ -37,10 +37,16 @@ export function sseFrameOf(item: EventResult): string {
   return frame;
 }
 
-/** Runs the pending flushes of every SSE stream of the process together, every `flushMs`. */
+/**
+ * Runs the pending flushes of every SSE stream of the process together, at most once every
+ * `flushMs`: a throttle, not a delay. An event after a quiet spell is written at the end of the
+ * loop's turn (every member of its group at once); events closer together than `flushMs` wait
+ * for the next flush and go out together.
+ */
 export class SseFlusher {
   private readonly dirty = new Set<SseDirectStream>();
   private scheduled = false;
+  private lastRun = -Infinity;
 
   constructor(private readonly flushMs: number) {}
 
@@ -48,12 +54,14 @@ export class SseFlusher {
     this.dirty.add(stream);
     if (this.scheduled) return;
     this.scheduled = true;
-    if (this.flushMs > 0) setTimeout(this.run, this.flushMs);
+    const wait = this.lastRun + this.flushMs - performance.now();
+    if (wait > 0) setTimeout(this.run, wait);
     else setImmediate(this.run);
   }
 
   private readonly run = (): void => {
     this.scheduled = false;
+    this.lastRun = performance.now();
     const streams = [...this.dirty];
     this.dirty.clear();
     for (const stream of streams) stream.flush();

@@ -110,6 +110,25 @@ describe('SSE delivery (distinct connections)', () => {
     client.close();
   });
 
+  it('writes an event after a quiet spell at once, and events closer than flushMs together at the next flush', async () => {
+    const flusher = new SseFlusher(200);
+    const client = await open();
+    const { subscriber: one, delivered } = subscriber();
+    new SseDirectStream(one, flusher).open(client.connection.res);
+    const writesBefore = client.connection.writes;
+    const started = performance.now();
+    one.push(event(1, { n: 1 }));
+    await until(() => delivered() === 1, 'the first event');
+    assert.ok(performance.now() - started < 150, 'the first event did not wait for a flush');
+    one.push(event(2, { n: 2 }));
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    one.push(event(3, { n: 3 }));
+    await until(() => delivered() === 3, 'the other two');
+    assert.ok(performance.now() - started >= 190, 'they waited for the next flush');
+    assert.equal(client.connection.writes - writesBefore, 2, 'two writes for three events');
+    client.close();
+  });
+
   it('stops writing to a connection that is not read; its events wait until the buffer is full', async () => {
     const flusher = new SseFlusher(0);
     const client = await open({ read: false });
