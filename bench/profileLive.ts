@@ -15,7 +15,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join, relative } from 'node:path';
 import { connectCassandra } from '../platform/cassandra/client.js';
@@ -223,12 +223,39 @@ async function processes(
       threads: jfr.threads,
     });
   }
-  return Object.entries(m.resources).map(([name, figure]) => ({
-    name,
-    ...figure,
-    cpuMsPerRead: m.traffic.reads ? round((figure.cpuSeconds * 1000) / m.traffic.reads, 3) : null,
-    ...profiles.get(name),
-  }));
+  const base = writesOnlyBaseline();
+  return Object.entries(m.resources).map(([name, figure]) => {
+    const perWrite = base?.processes.find((p) => p.name === name)?.cpuSeconds;
+    const writesShare =
+      base && perWrite !== undefined && base.writes.acked > 0
+        ? (perWrite / base.writes.acked) * m.traffic.writes.acked
+        : undefined;
+    return {
+      name,
+      ...figure,
+      cpuMsPerRead: m.traffic.reads ? round((figure.cpuSeconds * 1000) / m.traffic.reads, 3) : null,
+      ...(writesShare !== undefined && m.traffic.reads
+        ? {
+            netCpuMsPerRead: round(
+              (Math.max(0, figure.cpuSeconds - writesShare) * 1000) / m.traffic.reads,
+              3,
+            ),
+          }
+        : {}),
+      ...profiles.get(name),
+    };
+  });
+}
+
+/** BENCH_LIVE_NET_OF's record: a writes-only run (0 readers) at the same write rate. */
+function writesOnlyBaseline(): LiveProfileRecord | undefined {
+  const wanted = process.env.BENCH_LIVE_NET_OF;
+  if (!wanted) return undefined;
+  const records = JSON.parse(readFileSync(TOP_JSON, 'utf8')) as LiveProfileRecord[];
+  const base = records.find((r) => r.label === wanted);
+  if (!base || base.readers !== 0)
+    throw new Error(`BENCH_LIVE_NET_OF=${wanted}: no writes-only (0 readers) label of that name`);
+  return base;
 }
 
 function recordOf(m: Measured, procs: ProcessProfile[]): LiveProfileRecord {
@@ -258,6 +285,8 @@ function recordOf(m: Measured, procs: ProcessProfile[]): LiveProfileRecord {
       p99Ms: at(t.writes.latenciesMs, 0.99),
     },
     loadAverage: m.loadAverage,
+    ...(process.env.BENCH_LIVE_NET_OF ? { netOf: process.env.BENCH_LIVE_NET_OF } : {}),
+    ...(settings.identities ? { identities: settings.identities } : {}),
     processes: procs,
   };
 }
@@ -278,7 +307,9 @@ async function main(): Promise<void> {
     `${label}: ${record.readsPerSecond} reads/s, p50 ${record.p50Ms} ms, p99 ${record.p99Ms} ms, stale reads ${t.staleReads}, read errors ${t.readErrors}, ${record.writes.perSecond} writes/s (${t.writes.failed} failed), hits ${record.hitRatio ?? '–'}`,
   );
   for (const p of record.processes) {
-    log(`  ${p.name}: ${p.cpuMsPerRead ?? '–'} CPU ms/read (${p.cpuSeconds} s)`);
+    log(
+      `  ${p.name}: ${p.cpuMsPerRead ?? '–'} CPU ms/read (${p.cpuSeconds} s)${p.netCpuMsPerRead === undefined ? '' : `, net of writes ${p.netCpuMsPerRead ?? '–'}`}`,
+    );
     for (const [i, e] of (p.top ?? []).slice(0, 5).entries())
       log(`    ${i + 1}. ${e.percent.toFixed(1)}% ${e.functionName} ${e.location}`);
   }

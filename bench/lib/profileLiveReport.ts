@@ -20,6 +20,11 @@ export interface ProcessProfile {
   readonly name: string;
   readonly cpuSeconds: number;
   readonly cpuMsPerRead: number | null;
+  /**
+   * BENCH_LIVE_NET_OF: CPU ms per read without the writes' share — this run's CPU minus, per
+   * write acknowledged here, the CPU per write of a writes-only run (readers 0) of that label.
+   */
+  readonly netCpuMsPerRead?: number | null;
   readonly peakRssMb: number;
   /** Where the full profile was written (not committed), if one was taken. */
   readonly profile?: string;
@@ -57,6 +62,10 @@ export interface LiveProfileRecord {
     readonly perSecond: number;
     readonly p99Ms: number;
   };
+  /** The writes-only label the net figures subtract (BENCH_LIVE_NET_OF). */
+  readonly netOf?: string;
+  /** Identities the readers and writers used in turn (BENCH_LIVE_IDENTITIES), if set. */
+  readonly identities?: number;
   /** The machine's 1, 5 and 15 minute load averages at the end of the load (shared machine). */
   readonly loadAverage?: readonly number[];
   readonly processes: readonly ProcessProfile[];
@@ -102,6 +111,22 @@ function sideBySide(records: readonly LiveProfileRecord[]): string[] {
         r.processes.reduce((sum, p) => sum + (p.cpuMsPerRead ?? 0), 0),
         3,
       ),
+    ),
+    row('net of writes (writes-only label)', (r) => r.netOf ?? '–'),
+    ...['router', 'users', 'sessions', 'fleet', 'cassandra'].map((name) =>
+      row(`net CPU ms/read: ${name}`, (r) =>
+        cell(r.processes.find((p) => p.name === name)?.netCpuMsPerRead, 3),
+      ),
+    ),
+    row('net CPU ms/read: router + subgraphs + Cassandra', (r) =>
+      r.netOf
+        ? cell(
+            r.processes
+              .filter((p) => ['router', 'users', 'sessions', 'fleet', 'cassandra'].includes(p.name))
+              .reduce((sum, p) => sum + (p.netCpuMsPerRead ?? 0), 0),
+            3,
+          )
+        : '–',
     ),
   ];
 }
