@@ -21,7 +21,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { GraphQLError } from 'graphql';
+import { GraphQLError } from 'graphql';
 import { createHandler, TOKEN_HEADER_KEY, TOKEN_QUERY_KEY, type Response } from 'graphql-sse';
 import { ErrorCode } from '../../platform/contract/errors.js';
 import { REQUEST_ID_HEADER } from '../../platform/contract/identity.js';
@@ -32,17 +32,12 @@ import { readBody } from '../pipeline/readBody.js';
 import { ANSWERED, RequestState, type StageOutcome } from '../pipeline/requestState.js';
 import type { Subscriptions } from './manager.js';
 import { SseDirectStream, SseFlusher } from './sseDelivery.js';
+import { SseStreams } from './sseStreams.js';
 
 interface SseContext {
   readonly state: RequestState;
   /** Distinct connections mode: the subscription's events, written by sseDelivery.ts. */
   direct?: SseDirectStream;
-}
-
-/** The response an open event stream is written to, by stream token (single connection mode). */
-interface OpenStream {
-  readonly owner: string;
-  res: ServerResponse | undefined;
 }
 
 const CSRF_MESSAGE =
@@ -70,7 +65,7 @@ export function sseHandler(deps: {
   readonly logger: Logger;
 }): (req: IncomingMessage, res: ServerResponse, search: string) => Promise<void> {
   const { subscriptions, logger } = deps;
-  const streams = new Map<string, OpenStream>();
+  const streams = new SseStreams(subscriptions.settings.maxPerIdentity);
   const keepAliveMs = subscriptions.settings.keepAliveMs;
 
   const flusher = new SseFlusher(subscriptions.settings.flushMs);
@@ -80,7 +75,13 @@ export function sseHandler(deps: {
     const state = new RequestState(req, res, search);
     res.setHeader(REQUEST_ID_HEADER, state.id);
     const method = state.method;
-    if ((method === 'GET' || method === 'POST') && !passesCsrfPrevention(state.headers)) {
+    // A stream token header forces a browser's preflight as the CSRF rule's headers do.
+    const preflighted = state.headers.get(TOKEN_HEADER_KEY) !== undefined;
+    if (
+      (method === 'GET' || method === 'POST') &&
+      !preflighted &&
+      !passesCsrfPrevention(state.headers)
+    ) {
       sendErrors(res, 400, CSRF_MESSAGE, 'BAD_REQUEST');
       return;
     }
@@ -104,8 +105,7 @@ export function sseHandler(deps: {
     context.direct?.open(res);
     // An open event stream: remembered under its token (single connection mode) for onNext.
     const token = state.headers.get(TOKEN_HEADER_KEY) ?? tokenInUrl(req.url ?? '/');
-    const stream = token === undefined ? undefined : streams.get(token);
-    if (stream) stream.res = res;
+    if (token !== undefined) streams.opened(token, res);
     const keepAlive = setInterval(() => res.write(':\n\n'), keepAliveMs);
     const onClose = () => void body.return();
     res.once('close', onClose);
@@ -119,7 +119,7 @@ export function sseHandler(deps: {
     } finally {
       clearInterval(keepAlive);
       res.off('close', onClose);
-      if (token) streams.delete(token);
+      if (token) streams.ended(token);
       if (!res.destroyed) {
         res.end();
         // A client that stopped reading cannot take the rest: cut it loose after a while.
@@ -132,24 +132,26 @@ export function sseHandler(deps: {
 }
 
 /** graphql-sse's handler, its hooks bound to the router's subscriptions. */
-function graphqlSseHandler(
-  subscriptions: Subscriptions,
-  streams: Map<string, OpenStream>,
-  flusher: SseFlusher,
-) {
+function graphqlSseHandler(subscriptions: Subscriptions, streams: SseStreams, flusher: SseFlusher) {
   return createHandler<IncomingMessage, SseContext>({
     authenticate(req) {
       const { state } = req.context;
+      const caller = state.auth.rateSubject;
+      // A reservation first: graphql-sse's client sends its PUT without a token.
+      if (req.method === 'PUT') {
+        const reserved = streams.reserve(caller);
+        if (reserved) return reserved;
+        const limit = subscriptions.settings.maxPerIdentity;
+        return refusalResponse([
+          new GraphQLError(
+            `At most ${limit} stream tokens may be reserved and not yet opened per caller (SUBSCRIPTIONS_MAX_PER_IDENTITY); open one first`,
+            { extensions: { code: ErrorCode.TOO_MANY_SUBSCRIPTIONS } },
+          ),
+        ]);
+      }
       const token = req.headers.get(TOKEN_HEADER_KEY) ?? tokenInUrl(req.url);
       if (!token) return randomUUID(); // unknown to graphql-sse: distinct connections mode
-      const owner = state.auth.rateSubject;
-      if (req.method === 'PUT') {
-        const fresh = randomUUID();
-        streams.set(fresh, { owner, res: undefined });
-        return fresh;
-      }
-      const stream = streams.get(token);
-      if (stream && stream.owner !== owner)
+      if (!streams.mayUse(token, caller))
         return [
           JSON.stringify({ errors: [{ message: 'Stream not found' }] }),
           { status: 404, statusText: 'Not Found', headers: jsonHeaders },
@@ -178,7 +180,7 @@ function graphqlSseHandler(
       // Back-pressure: the next event stays in the subscriber's bounded queue while the
       // connection's buffer is full.
       const token = req.headers.get(TOKEN_HEADER_KEY) ?? tokenInUrl(req.url);
-      const res = (token && streams.get(token)?.res) || req.context.state.res;
+      const res = (token && streams.connectionOf(token)) || req.context.state.res;
       if (res.writableNeedDrain && !res.destroyed)
         await new Promise<void>((resolve) => {
           const done = () => {
