@@ -335,6 +335,58 @@ describe('GraphQL subscriptions through the router', () => {
     assert.equal(tooDeep.status, 400, JSON.stringify(tooDeep.refusal));
   });
 
+  it('when a stream is idle, then keep-alives arrive every SUBSCRIPTION_KEEPALIVE_SECONDS: SSE comment lines, WebSocket pings', async () => {
+    const IDLE_MS = 3_500; // SUBSCRIPTION_KEEPALIVE_SECONDS is 1 here
+    const abort = new AbortController();
+    const response = await fetch(stream, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        accept: 'text/event-stream',
+        authorization: `Bearer ${admin}`,
+      },
+      // Tests of this file run one at a time: nothing writes to the fleet meanwhile.
+      body: JSON.stringify({ query: ROBOT_CHANGED, variables: { fleetId: FLEET } }),
+      signal: abort.signal,
+    });
+    assert.equal(response.status, 200);
+    let text = '';
+    const reading = (async () => {
+      const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
+      try {
+        for (;;) {
+          const { value, done } = await reader.read();
+          if (done) return;
+          text += value;
+        }
+      } catch {
+        // aborted below
+      }
+    })();
+    const socket = new WebSocket(
+      federation.url.replace(/^http/, 'ws') + '/ws',
+      'graphql-transport-ws',
+    );
+    let pings = 0;
+    socket.on('ping', () => pings++);
+    await new Promise((resolve) => socket.on('open', resolve));
+    socket.send(
+      JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${admin}` } }),
+    );
+    await new Promise((resolve) => setTimeout(resolve, IDLE_MS));
+    abort.abort();
+    socket.close();
+    await reading;
+    const comments = text.split('\n\n').filter((block) => block.startsWith(':')).length;
+    // graphql-sse's opening comment, then one a second from the router.
+    assert.ok(
+      comments >= 3,
+      `SSE comment lines in ${IDLE_MS} ms: ${comments} (${JSON.stringify(text)})`,
+    );
+    assert.ok(!text.includes('event: next'), 'nothing else was sent');
+    assert.ok(pings >= 2, `WebSocket pings in ${IDLE_MS} ms: ${pings}`);
+  });
+
   it('when the router shuts down, then WebSocket clients are told to reconnect (1012) and SSE streams end with SERVER_RESTARTING', async () => {
     const separate = await startFederation();
     let closing: Promise<void> | undefined;
