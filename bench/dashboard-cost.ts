@@ -7,6 +7,12 @@
  * over BENCH_DASHBOARD_READS (60) sequential reads, BENCH_DASHBOARD_ROUNDS (3) times, through
  * our router with the response cache (and the entity cache, where there is one) off.
  *
+ * `--write`: the same for one `updateRobotStatus` (the live fleet's write, bench/scenarios.ts)
+ * instead, over the fleet's robots round-robin, with 4 writer identities in turn (as the fan-out
+ * scenario's writers) — what the
+ * writers of the live-fleet and fan-out scenarios cost each process. BENCH_COST_PROFILE_DIR:
+ * the router and subgraphs run under `node --cpu-prof` and write their profiles there.
+ *
  * Starts its own router and subgraphs (built, production mode, as bench/run.ts) on
  * BENCH_DASHBOARD_PORT (5040) and the three ports after it, against BENCH_KEYSPACE
  * (fleetgraph_bench; migrated and seeded as bench/run.ts does). Cassandra is shared with
@@ -21,6 +27,7 @@ import { loadToolConfig } from '../platform/config/load.js';
 import { seedIds } from '../scripts/seed-ids.js';
 import { ensureData } from './lib/data.js';
 import { mintTokenPool } from './lib/identities.js';
+import { STATUSES, UPDATE_STATUS } from './scenarios.js';
 import { killActiveCommands, ProcessGroup, REPO_ROOT } from './lib/processes.js';
 import { findPids } from './lib/procstat.js';
 import { scrapeAll, totalOf } from './lib/prometheus.js';
@@ -32,6 +39,11 @@ const reads = Number(process.env.BENCH_DASHBOARD_READS ?? 60);
 const rounds = Number(process.env.BENCH_DASHBOARD_ROUNDS ?? 3);
 const basePort = Number(process.env.BENCH_DASHBOARD_PORT ?? 5040);
 const keyspace = process.env.BENCH_KEYSPACE ?? 'fleetgraph_bench';
+const writeMode = process.argv.includes('--write');
+/** As the fan-out scenario's writers (bench/fanout): a few devices' credentials, reused. */
+const WRITER_CREDENTIALS = 4;
+const profileDir = process.env.BENCH_COST_PROFILE_DIR;
+const profileArgs = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
 const ports = { users: basePort + 1, sessions: basePort + 2, fleet: basePort + 3 };
 
 /** The Cassandra node's pid: BENCH_CASSANDRA_PID, .local/cassandra/*.pid, or the one running. */
@@ -62,10 +74,20 @@ async function main(): Promise<void> {
   const unbound = await connectCassandra(config, { withKeyspace: false });
   await ensureData(unbound, keyspace, 'demo').finally(() => unbound.shutdown());
   const cassandra = cassandraPid();
-  const tokens = await mintTokenPool((await benchIssuer()).mint, seedIds.organization(0), 1);
+  const tokens = await mintTokenPool(
+    (await benchIssuer()).mint,
+    seedIds.organization(0),
+    writeMode ? WRITER_CREDENTIALS : 1,
+  );
   const subgraphs = [];
   for (const spec of subgraphSpecs(keyspace, ports, 'batched'))
-    subgraphs.push(await group.start({ ...spec, name: `dashboard-${spec.name}` }));
+    subgraphs.push(
+      await group.start({
+        ...spec,
+        name: `dashboard-${spec.name}`,
+        nodeArgs: [...(spec.nodeArgs ?? []), ...profileArgs],
+      }),
+    );
   const fleet = subgraphs.find((s) => s.spec.name === 'dashboard-fleet')!;
   const router = await group.start(
     routerSpec({
@@ -76,6 +98,7 @@ async function main(): Promise<void> {
       responseCache: false,
       // Every fetch reaches the subgraphs: no per-entity cache either (where the router has one).
       extraEnv: { ENTITY_CACHE: 'false' },
+      nodeArgs: profileArgs,
     }),
   );
   const body = JSON.stringify({
@@ -85,11 +108,23 @@ async function main(): Promise<void> {
     ),
     variables: { fleetId: seedIds.fleet(0, 0), first: 100 },
   });
+  let writes = 0;
+  const writeBody = () => {
+    const seq = writes++;
+    return JSON.stringify({
+      query: UPDATE_STATUS,
+      variables: {
+        robotId: seedIds.robot(0, 0, seq % 100),
+        status: STATUSES[seq % STATUSES.length],
+        battery: (seq % 100) + 0.5,
+      },
+    });
+  };
   const read = async () => {
     const response = await fetch(`${router.baseUrl}/graphql`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', authorization: `Bearer ${tokens.next()}` },
-      body,
+      body: writeMode ? writeBody() : body,
     });
     const json = (await response.json()) as { errors?: unknown; data?: unknown };
     if (json.errors || !json.data) throw new Error(JSON.stringify(json.errors));
@@ -135,6 +170,7 @@ async function main(): Promise<void> {
   }
   const result = {
     label,
+    operation: writeMode ? 'updateRobotStatus' : 'FleetDashboard',
     date: new Date().toISOString(),
     reads,
     rounds,

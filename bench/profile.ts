@@ -32,6 +32,7 @@ import {
   ROUTER_BOUND_LIMITS,
   routerBoundSubgraphsSpec,
   routerSpec,
+  subgraphSpecs,
 } from './lib/stack.js';
 import {
   ROUTER_BOUND_PORTS,
@@ -126,15 +127,26 @@ async function main(): Promise<void> {
   mkdirSync(scratchDir, { recursive: true });
   const supergraphPath = await writeRouterBoundSupergraph(ROUTER_BOUND_PORTS);
   const tokens = await mintTokenPool((await benchIssuer()).mint, seedIds.organization(0), 20_000);
+  // Our router checks token revocation with the sessions subgraph (not in the supergraph), as
+  // in bench/run.ts' router-bound scenario; without it every request failed.
+  const [sessionsSpec] = subgraphSpecs(
+    keyspace,
+    { ...PORTS.subgraphs, sessions: PORTS.routerBound.sessions },
+    'batched',
+  ).filter((spec) => spec.name === 'sessions');
+  await group.start(sessionsSpec!);
   await group.start(routerBoundSubgraphsSpec(ROUTER_BOUND_PORTS));
   const router = await group.start(
     routerSpec({
       name: `profile-router-${label}`,
       keyspace,
       port: PORTS.routerBound.router,
-      subgraphUrls: Object.entries(routerBoundUrls(ROUTER_BOUND_PORTS))
-        .map(([name, url]) => `${name}=${url}`)
-        .join(','),
+      subgraphUrls: [
+        ...Object.entries(routerBoundUrls(ROUTER_BOUND_PORTS)).map(
+          ([name, url]) => `${name}=${url}`,
+        ),
+        `sessions=http://127.0.0.1:${PORTS.routerBound.sessions}/graphql`,
+      ].join(','),
       // BENCH_PROFILE_CACHE=true profiles the response cache's hit path instead (after the
       // first request every one is a hit: PUBLIC data, one organization and role set).
       responseCache: profileCacheHits,
@@ -159,6 +171,10 @@ async function main(): Promise<void> {
   const startUs = Number(process.hrtime.bigint() / 1000n);
   const load = await runLoad({ url, connections, seconds, sources });
   const endUs = Number(process.hrtime.bigint() / 1000n);
+  // A profile of failing requests profiles the failure path (it once did, unnoticed, while the
+  // sessions subgraph was missing): refuse to record it.
+  if (load.errors.total > 0)
+    throw new Error(`${load.errors.total} requests failed: ${JSON.stringify(load.errors)}`);
   // The profile is written as the router exits (SIGTERM → graceful shutdown → exit).
   await group.stop(router);
   const profileFile = join(PROFILE_DIR, profileName);

@@ -12,8 +12,8 @@
  *   5. pipeline/vetOperation.ts — trusted documents; graphql-armor's depth/alias/token/directive
  *      limits inside Apollo Server (graphql/apolloServer.ts) and the operation's cost with its
  *      variables (graphql/operationCost.ts), before any subgraph is called,
- *   6. pipeline/execute.ts — planned and executed by @apollo/gateway over the supergraph file,
- *      calling subgraphs through SubgraphClient (signed identity, timeouts, retries, breaker),
+ *   6. pipeline/execute.ts — planned by @apollo/gateway, its plan run by execution/ (the lean
+ *      executor, QUERY_PLAN_EXECUTOR) through SubgraphClient (identity, retries, breaker),
  *   7. pipeline/cacheSettle.ts — purge what was written, store what may be cached.
  * Routes (http/server.ts): ROUTER_GRAPHQL_PATH (default /graphql), /healthz, /readyz,
  * POST /cache/invalidate (ops/: organization admins, one entity of their own), /ide (dev).
@@ -38,6 +38,7 @@ import { SessionRevocationCheck } from './auth/sessionRevocation.js';
 import { EntityCache } from './cache/entityCache.js';
 import { ResponseCache } from './cache/responseCache.js';
 import { TagVersions } from './cache/tagVersions.js';
+import { installPlanExecutor } from './execution/install.js';
 import { ExecutionLimit } from './executionLimit.js';
 import { startApolloServer } from './graphql/apolloServer.js';
 import { createOpsServer, listenOps } from './http/opsServer.js';
@@ -239,10 +240,9 @@ function gatewayOf(
   },
 ): ApolloGateway {
   const { metrics, agent, subgraphs, supergraph, versions } = shared;
-  // One for all subgraphs: its keys name the subgraph.
-  const entityCache = config.entityCache
-    ? new EntityCache(deps.redis, versions, metrics)
-    : undefined;
+  // One for all subgraphs (its keys name the subgraph); the plans run by QUERY_PLAN_EXECUTOR's.
+  const entityCache = config.entityCache && new EntityCache(deps.redis, versions, metrics);
+  installPlanExecutor(config.queryPlanExecutor);
   return new ApolloGateway({
     supergraphSdl: supergraphFromFile(config.supergraphPath, deps.logger, (sdl) => {
       supergraph.subgraphUrls = { ...subgraphUrlsOf(sdl), ...config.subgraphUrls };

@@ -151,6 +151,7 @@ function routerSettings(env: Parsed<typeof routerVariables>) {
       ? { enabled: true as const, minUses: env.RESPONSE_CACHE_MIN_USES }
       : { enabled: false as const },
     entityCache: env.ENTITY_CACHE,
+    queryPlanExecutor: env.QUERY_PLAN_EXECUTOR,
     admission: {
       maxConcurrentExecutions: env.ROUTER_MAX_CONCURRENT_EXECUTIONS,
       maxQueuedExecutions: env.ROUTER_MAX_QUEUED_EXECUTIONS,
@@ -211,6 +212,12 @@ export const routerConfigSchema = z
     const process = processSettings(env);
     const { IDENTITY_SIGNING_SECRET, JWT_SECRET, OPERATOR_TOKEN } = env;
     requireDistinct({ IDENTITY_SIGNING_SECRET, JWT_SECRET, OPERATOR_TOKEN }, ctx);
+    if (process.isProduction && env.QUERY_PLAN_EXECUTOR === 'compare')
+      fail(
+        ctx,
+        'QUERY_PLAN_EXECUTOR',
+        'compare is for tests: it runs every plan twice and returns data inside errors',
+      );
     return {
       ...process,
       ...routerSettings(env),

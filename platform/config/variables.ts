@@ -208,12 +208,12 @@ export const routerVariables = {
   RESPONSE_CACHE_MIN_USES: int(1, 10, 2),
   /**
    * Whether the router caches `_entities` fetches per entity in Redis (router/cache/entityCache.ts,
-   * docs/caching.md). On by default since it stores an entity only at its second use, batches
-   * its Redis commands and skips fetches that report no read tags: the router-bound benchmark
-   * (hundreds of one-off entities per fetch) no longer pays for it, and on the live fleet it
-   * spares users and sessions most of their reads. `false` to compare or to rule it out.
+   * docs/caching.md): stored at an entity's second use, Redis commands batched; on the live
+   * fleet it spares users and sessions most of their reads.
    */
   ENTITY_CACHE: bool.default(true),
+  /** Who runs query plans: lean, gateway (stock) or compare (tests); router/execution/. */
+  QUERY_PLAN_EXECUTOR: z.enum(['lean', 'gateway', 'compare']).default('lean'),
   /** Whether requests without credentials are served (as the anonymous identity). */
   ROUTER_ALLOW_ANONYMOUS: bool.default(true),
   SUBGRAPH_TIMEOUT_MS: int(50, 120_000, 5000),

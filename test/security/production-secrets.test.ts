@@ -59,7 +59,7 @@ interface Run {
 function run(entry: string, env: Record<string, string>, waitMs = 20_000): Promise<Run> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, ['--import', 'tsx', ...entry.split(' ')], {
-      env: { ...testEnv, LOG_LEVEL: 'warn', ...env },
+      env: { ...testEnv, QUERY_PLAN_EXECUTOR: 'lean', LOG_LEVEL: 'warn', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';
@@ -214,6 +214,7 @@ describe('a router and subgraphs started properly in production', () => {
       env: {
         ...testEnv,
         FLEETGRAPH_ENV: 'production',
+        QUERY_PLAN_EXECUTOR: 'lean', // testEnv's compare mode is refused in production
         LOG_LEVEL: 'warn',
         ROUTER_PORT: String(port),
         ROUTER_OPS_PORT: String(await freePort()),

@@ -20,6 +20,10 @@ export const testEnv: Readonly<Record<string, string | undefined>> = {
   ...process.env,
   FLEETGRAPH_ENV: 'test',
   LOG_LEVEL: 'silent',
+  // Every query plan an in-process router runs goes through both executors, and a request whose
+  // answers differ fails (router/execution/executorCompare.ts): each test is also an
+  // equivalence test of the lean executor against the stock gateway's.
+  QUERY_PLAN_EXECUTOR: process.env['QUERY_PLAN_EXECUTOR'] ?? 'compare',
 };
 
 /** The data stores, as the command-line tools see them. */

@@ -223,6 +223,12 @@ describe('configuration', () => {
     ],
     ['a non-redis URL', { REDIS_URL: 'http://x' }, /REDIS_URL must start with redis:\/\//],
     [
+      'the executors compared in production',
+      { ...PRODUCTION, QUERY_PLAN_EXECUTOR: 'compare' },
+      /QUERY_PLAN_EXECUTOR compare is for tests/,
+    ],
+    ['an unknown executor', { QUERY_PLAN_EXECUTOR: 'fast' }, /QUERY_PLAN_EXECUTOR/],
+    [
       'a username without password',
       { CASSANDRA_USERNAME: 'u' },
       /CASSANDRA_USERNAME and CASSANDRA_PASSWORD must be set together/,

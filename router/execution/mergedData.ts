@@ -1,0 +1,102 @@
+/**
+ * The data a plan's fetches build up, in plain objects: merging a subgraph's answer into it
+ * (the gateway's `deepMerge`), reaching the entities a Flatten node names (its
+ * `flattenResultsAtPath`, as router/patches has it), and an entity's representation for a
+ * fetch's `requires` (its `executeSelectionSet`). Same results as the stock functions
+ * (test/unit/lean-executor.test.ts compares them), except that a `__proto__` key from a
+ * subgraph is dropped and names Object.prototype has are read as own properties only.
+ */
+import type { QueryPlanSelectionNode } from '@apollo/query-planner';
+import { Kind, type GraphQLSchema } from 'graphql';
+import { dataRewrites } from './gatewayInternals.js';
+
+export type Data = Record<string, unknown>;
+
+const hasOwn = (object: object, key: string) => Object.prototype.hasOwnProperty.call(object, key);
+const isObject = (value: unknown): value is Data =>
+  value !== null && typeof value === 'object' && !Array.isArray(value);
+
+/** The stock `executeSelectionSet`: an entity's representation for a fetch's `requires`. */
+export function selectionOf(
+  schema: GraphQLSchema,
+  source: Data | null,
+  selections: readonly QueryPlanSelectionNode[],
+): Data | null {
+  if (source === null) return null;
+  const result: Data = {};
+  for (const selection of selections) {
+    if (selection.kind === Kind.FIELD) {
+      const name = selection.alias ? selection.alias : selection.name;
+      const value = hasOwn(source, name) ? source[name] : undefined;
+      if (value === undefined) return null;
+      const sub = selection.selections;
+      if (Array.isArray(value)) {
+        result[name] = value.map((item) => (sub ? selectionOf(schema, item as Data, sub) : item));
+      } else if (sub) {
+        result[name] = selectionOf(schema, value as Data, sub);
+      } else {
+        result[name] = value;
+      }
+    } else if (selection.kind === Kind.INLINE_FRAGMENT) {
+      if (!selection.typeCondition || !source) continue;
+      if (dataRewrites.isObjectOfType(schema, source, selection.typeCondition))
+        deepMerge(result, selectionOf(schema, source, selection.selections));
+    }
+  }
+  return result;
+}
+
+/** The stock `deepMerge`, on plain objects. */
+export function deepMerge(target: unknown, source: unknown): unknown {
+  if (source === undefined || source === null) return target;
+  const into = target as Data;
+  const from = source as Data;
+  for (const key of Object.keys(from)) {
+    const value = from[key];
+    if (value === undefined || key === '__proto__') continue;
+    const current = hasOwn(into, key) ? into[key] : undefined;
+    if (current && isObject(value)) {
+      deepMerge(current, value);
+    } else if (Array.isArray(value) && Array.isArray(current) && value.length === current.length) {
+      for (let i = 0; i < value.length; i++) {
+        if (isObject(current[i]) && isObject(value[i])) deepMerge(current[i], value[i]);
+        else current[i] = value[i];
+      }
+    } else {
+      into[key] = value;
+    }
+  }
+  return target;
+}
+
+/** The gateway's `flattenResultsAtPath` (as router/patches has it). */
+export function flattenAt(
+  value: unknown,
+  path: readonly (string | number)[],
+  index: number,
+): unknown {
+  if (index === path.length || value === undefined || value === null) return value;
+  const current = path[index];
+  if (current === '@') {
+    if (!Array.isArray(value))
+      return (value as { flatMap: (f: (v: unknown) => unknown) => unknown }).flatMap((element) =>
+        flattenAt(element, path, index + 1),
+      );
+    const flattened: unknown[] = [];
+    for (let i = 0; i < value.length; i++) {
+      if (!(i in value)) continue;
+      const result = flattenAt(value[i], path, index + 1);
+      if (Array.isArray(result)) {
+        for (let j = 0; j < result.length; j++) if (j in result) flattened.push(result[j]);
+      } else {
+        flattened.push(result);
+      }
+    }
+    return flattened;
+  }
+  if (typeof current !== 'string') throw new Error(`Unexpected ${typeof current} found in path`);
+  if (Array.isArray(value))
+    throw new Error(`Unexpected array in result for path element ${current}`);
+  const object = value as Data;
+  return flattenAt(hasOwn(object, current) ? object[current] : undefined, path, index + 1);
+}
