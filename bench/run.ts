@@ -611,7 +611,7 @@ async function realStack(tokens: TokenPool, keys: PartnerKeys): Promise<Scenario
   log(
     'starting the subgraphs (batched on 5001-5003, naive on 5011-5013), routers, bare gateway and bare http',
   );
-  const [batched, naive, router, routerCache, bareGateway, routerNaive, bareHttp] =
+  const [batched, naive, router, routerCache, bareGateway, routerNaive, bareHttp, routerStock] =
     await Promise.all([
       Promise.all(subgraphSpecs(ks, PORTS.subgraphs, 'batched').map((spec) => group.start(spec))),
       needsNaive
@@ -658,6 +658,17 @@ async function realStack(tokens: TokenPool, keys: PartnerKeys): Promise<Scenario
           )
         : Promise.resolve(undefined),
       ensureBareHttp(),
+      // Side by side with `router`: the same router running plans with the stock executor.
+      group.start(
+        routerSpec({
+          name: 'router-stock-executor',
+          keyspace: ks,
+          port: PORTS.routerStockExecutor,
+          subgraphUrls: urls,
+          responseCache: false,
+          extraEnv: { QUERY_PLAN_EXECUTOR: 'gateway' },
+        }),
+      ),
     ]);
   const onSubgraphs = (service: Service, subgraphs: Service[]): TargetEndpoint => ({
     service,
@@ -668,6 +679,7 @@ async function realStack(tokens: TokenPool, keys: PartnerKeys): Promise<Scenario
   const endpoints: Partial<Record<TargetId, TargetEndpoint>> = {
     router: onSubgraphs(router, batched),
     'router-cache': onSubgraphs(routerCache, batched),
+    'router-stock-executor': onSubgraphs(routerStock, batched),
     'bare-gateway': onSubgraphs(bareGateway, batched),
     'bare-http': {
       service: bareHttp,
@@ -716,7 +728,7 @@ async function routerBound(): Promise<ScenarioResult[]> {
   ).filter((spec) => spec.name === 'sessions');
   log('router-bound: starting the in-memory subgraphs (5021-5024), sessions, routers, gateway');
   await group.start(sessionsSpec!);
-  const [subgraphs, router, routerCache, bareGateway] = await Promise.all([
+  const [subgraphs, router, routerCache, bareGateway, routerStockExecutor] = await Promise.all([
     group.start(routerBoundSubgraphsSpec(ROUTER_BOUND_PORTS)),
     group.start(
       routerSpec({
@@ -749,6 +761,18 @@ async function routerBound(): Promise<ScenarioResult[]> {
         supergraphPath,
       }),
     ),
+    // Side by side with `router`: the same router running plans with the stock executor.
+    group.start(
+      routerSpec({
+        name: 'routerbound-router-stock-executor',
+        keyspace: ks,
+        port: PORTS.routerBound.routerStockExecutor,
+        subgraphUrls: routerUrls,
+        responseCache: false,
+        supergraphPath,
+        extraEnv: { ...ROUTER_BOUND_LIMITS, QUERY_PLAN_EXECUTOR: 'gateway' },
+      }),
+    ),
   ]);
   const bareHttpService = await ensureBareHttp();
   const endpoint = (service: Service): TargetEndpoint => ({
@@ -766,7 +790,7 @@ async function routerBound(): Promise<ScenarioResult[]> {
     title: 'Router-bound: 16 fetches, in-memory subgraphs',
     description:
       'A nested operation hopping between four in-memory @apollo/subgraph servers (catalog, inventory, pricing, reviews) at every level; subgraph responses are memoised, so the routers are the bottleneck. Our router runs with authentication, rate limiting, operation limits (depth, cost and token limits raised for this operation) and metrics on.',
-    targets: ['router', 'router-cache', 'bare-gateway', 'bare-http'],
+    targets: ['router', 'router-stock-executor', 'router-cache', 'bare-gateway', 'bare-http'],
     sources: [
       {
         responseKey: 'router-bound',
@@ -780,6 +804,7 @@ async function routerBound(): Promise<ScenarioResult[]> {
     {
       router: endpoint(router),
       'router-cache': endpoint(routerCache),
+      'router-stock-executor': endpoint(routerStockExecutor),
       'bare-gateway': endpoint(bareGateway),
       'bare-http': {
         service: bareHttpService,
@@ -858,12 +883,12 @@ async function main(): Promise<void> {
   const started = performance.now();
   // Targets per scenario (see scenarios.ts and routerBound below), for the time estimate.
   const targetsPerScenario: Record<string, number> = {
-    dashboard: 5,
-    'robot-detail': 4,
-    'user-profile': 4,
-    'partner-batch': 4,
-    'write-mix': 3,
-    'router-bound': 4,
+    dashboard: 6,
+    'robot-detail': 5,
+    'user-profile': 5,
+    'partner-batch': 5,
+    'write-mix': 4,
+    'router-bound': 5,
   };
   const targetRuns = Object.entries(targetsPerScenario)
     .filter(([id]) => wanted(id))

@@ -70,8 +70,19 @@ export const REPORT_TELEMETRY = `mutation ReportTelemetry($robotId: ID!, $sample
   reportTelemetry(robotId: $robotId, samples: $samples) { accepted }
 }`;
 
-const READ_TARGETS: readonly TargetId[] = ['router', 'router-cache', 'bare-gateway', 'bare-http'];
-const WRITE_TARGETS: readonly TargetId[] = ['router', 'bare-gateway', 'bare-http'];
+const READ_TARGETS: readonly TargetId[] = [
+  'router',
+  'router-stock-executor',
+  'router-cache',
+  'bare-gateway',
+  'bare-http',
+];
+const WRITE_TARGETS: readonly TargetId[] = [
+  'router',
+  'router-stock-executor',
+  'bare-gateway',
+  'bare-http',
+];
 
 function bearer(tokens: TokenPool): Record<string, string> {
   return { authorization: `Bearer ${tokens.next()}` };
@@ -129,7 +140,14 @@ export function realStackScenarios(inputs: ScenarioInputs): Scenario[] {
       title: 'Fleet dashboard',
       description:
         'FleetDashboard.graphql for fleet (0, 0), first: 100: robots (fleet) → operator (users) → activeSessionCount (sessions) and currentMission (fleet).',
-      targets: ['router', 'router-cache', 'router-naive', 'bare-gateway', 'bare-http'],
+      targets: [
+        'router',
+        'router-stock-executor',
+        'router-cache',
+        'router-naive',
+        'bare-gateway',
+        'bare-http',
+      ],
       sources: [
         {
           responseKey: 'dashboard',

@@ -11,12 +11,19 @@ import type { LiveFleetResult } from '../livefleet/types.js';
 import { renderFanOut } from '../fanout/render.js';
 import type { FanOutResult } from '../fanout/types.js';
 
-export type TargetId = 'router' | 'router-cache' | 'router-naive' | 'bare-gateway' | 'bare-http';
+export type TargetId =
+  | 'router'
+  | 'router-cache'
+  | 'router-naive'
+  | 'router-stock-executor'
+  | 'bare-gateway'
+  | 'bare-http';
 
 export const TARGET_LABELS: Readonly<Record<TargetId, string>> = {
   router: 'our router (cache off)',
   'router-cache': 'our router (cache on)',
   'router-naive': 'our router, naive subgraphs',
+  'router-stock-executor': 'our router (cache off), stock gateway executor',
   'bare-gateway': 'bare @apollo/gateway',
   'bare-http': 'bare node:http (ceiling)',
 };
@@ -25,6 +32,7 @@ const TARGET_COLOURS: Readonly<Record<TargetId, string>> = {
   router: '#1f77b4',
   'router-cache': '#2ca02c',
   'router-naive': '#9467bd',
+  'router-stock-executor': '#17becf',
   'bare-gateway': '#ff7f0e',
   'bare-http': '#7f7f7f',
 };

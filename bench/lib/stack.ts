@@ -2,7 +2,7 @@
  * What the benchmark starts, where, and with which environment.
  *
  * @remarks
- * Ports 5000–5026 on 127.0.0.1, clear of the development servers (4000–4003). Every process
+ * Ports 5000–5028 on 127.0.0.1, clear of the development servers (4000–4003). Every process
  * runs with FLEETGRAPH_ENV=production (no IDE, introspection off, field suggestions blocked:
  * the configuration being measured is the one deployed), so with what production requires:
  * identity and cursor secrets of this run (random, distinct), and JWTs verified through a
@@ -29,6 +29,8 @@ export const PORTS = {
   bareGateway: 5005,
   bareHttp: 5006,
   routerNaive: 5010,
+  /** Our router with QUERY_PLAN_EXECUTOR=gateway: issue 20's baseline, side by side. */
+  routerStockExecutor: 5007,
   naiveSubgraphs: { users: 5011, sessions: 5012, fleet: 5013 },
   routerBound: {
     router: 5020,
@@ -36,6 +38,8 @@ export const PORTS = {
     bareGateway: 5026,
     /** The real sessions subgraph: our routers check token revocation with it. */
     sessions: 5027,
+    /** Our router with QUERY_PLAN_EXECUTOR=gateway: the baseline of issue 20's executor. */
+    routerStockExecutor: 5028,
   },
 } as const;
 

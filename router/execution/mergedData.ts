@@ -69,34 +69,71 @@ export function deepMerge(target: unknown, source: unknown): unknown {
   return target;
 }
 
-/** The gateway's `flattenResultsAtPath` (as router/patches has it). */
+/**
+ * The gateway's `flattenResultsAtPath` (as router/patches has it): the values at `path`, with
+ * every `@` (a list) flattened. Same result, but every value is pushed into one array instead
+ * of each level building its own and its parent copying it.
+ */
 export function flattenAt(
   value: unknown,
   path: readonly (string | number)[],
   index: number,
 ): unknown {
-  if (index === path.length || value === undefined || value === null) return value;
-  const current = path[index];
-  if (current === '@') {
-    if (!Array.isArray(value))
-      return (value as { flatMap: (f: (v: unknown) => unknown) => unknown }).flatMap((element) =>
-        flattenAt(element, path, index + 1),
-      );
-    const flattened: unknown[] = [];
-    for (let i = 0; i < value.length; i++) {
-      if (!(i in value)) continue;
-      const result = flattenAt(value[i], path, index + 1);
-      if (Array.isArray(result)) {
-        for (let j = 0; j < result.length; j++) if (j in result) flattened.push(result[j]);
-      } else {
-        flattened.push(result);
-      }
+  for (; index < path.length; index++) {
+    if (value === undefined || value === null) return value;
+    if (path[index] === '@') {
+      if (!Array.isArray(value)) return flattenNonArray(value, path, index);
+      const flattened: unknown[] = [];
+      for (let i = 0; i < value.length; i++)
+        if (i in value) collect(value[i], path, index + 1, flattened);
+      return flattened;
     }
-    return flattened;
+    value = child(value, path[index]!);
   }
-  if (typeof current !== 'string') throw new Error(`Unexpected ${typeof current} found in path`);
-  if (Array.isArray(value))
-    throw new Error(`Unexpected array in result for path element ${current}`);
+  return value;
+}
+
+/** What the stock recursion adds to the flattened array for one element under an `@`. */
+function collect(
+  value: unknown,
+  path: readonly (string | number)[],
+  index: number,
+  into: unknown[],
+): void {
+  for (; index < path.length; index++) {
+    if (value === undefined || value === null) {
+      into.push(value);
+      return;
+    }
+    if (path[index] === '@') {
+      if (!Array.isArray(value)) return spread(flattenNonArray(value, path, index), into);
+      for (let i = 0; i < value.length; i++)
+        if (i in value) collect(value[i], path, index + 1, into);
+      return;
+    }
+    value = child(value, path[index]!);
+  }
+  spread(value, into);
+}
+
+function spread(result: unknown, into: unknown[]): void {
+  if (!Array.isArray(result)) {
+    into.push(result);
+    return;
+  }
+  for (let j = 0; j < result.length; j++) if (j in result) into.push(result[j]);
+}
+
+function child(value: unknown, key: string | number): unknown {
+  if (typeof key !== 'string') throw new Error(`Unexpected ${typeof key} found in path`);
+  if (Array.isArray(value)) throw new Error(`Unexpected array in result for path element ${key}`);
   const object = value as Data;
-  return flattenAt(hasOwn(object, current) ? object[current] : undefined, path, index + 1);
+  return hasOwn(object, key) ? object[key] : undefined;
+}
+
+/** `@` over a value that is not a list: the stock code calls its `flatMap` (and so throws). */
+function flattenNonArray(value: unknown, path: readonly (string | number)[], index: number) {
+  return (value as { flatMap: (f: (v: unknown) => unknown) => unknown }).flatMap((element) =>
+    flattenAt(element, path, index + 1),
+  );
 }

@@ -81,7 +81,19 @@ function applySelections(
     if (selection.kind === 'field') {
       const { responseName } = selection;
       const outputValue = output[responseName];
-      let inputValue = ownValue(input, responseName, selection.ownOnly) ?? null;
+      let inputValue =
+        (selection.ownOnly ? ownValue(input, responseName, true) : input[responseName]) ?? null;
+      // A scalar or enum (maybe non-null) with a valid value, the common case: what the general
+      // path below returns for it, without the call and the path bookkeeping.
+      if (
+        selection.scalar &&
+        outputValue === undefined &&
+        inputValue !== null &&
+        selection.validLeaf(inputValue)
+      ) {
+        output[responseName] = inputValue;
+        continue;
+      }
       if (selection.isTypename) {
         if (outputValue === undefined) {
           if (inputValue === null && responseName !== '__typename')

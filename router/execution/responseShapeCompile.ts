@@ -7,6 +7,8 @@
 import {
   isCustomScalarType,
   isEnumType,
+  isListType,
+  isNonNullType,
   Variable,
   type CompositeType,
   type NamedType,
@@ -27,6 +29,8 @@ export interface FieldShape {
   readonly type: Type;
   /** Whether a leaf value is valid for the field's type (federation's isValidLeafValue). */
   readonly validLeaf: (value: unknown) => boolean;
+  /** The type is a scalar or enum, or one of them non-null (no list, no selections). */
+  readonly scalar: boolean;
   readonly selections: readonly SelectionShape[] | undefined;
   readonly skip: Condition | undefined;
   readonly include: Condition | undefined;
@@ -93,6 +97,7 @@ function compileSelections(
         isTypename: field.name === '__typename',
         type: field.definition.type!,
         validLeaf: leafCheckOf(schema, field.definition.type!),
+        scalar: !sub && field.name !== '__typename' && !isListType(baseOf(field.definition.type!)),
         selections: sub,
         skip,
         include,
@@ -121,6 +126,11 @@ function conditionOf(
   if (value instanceof Variable)
     return { variable: value.name, description: `${String(value)} of ${String(directive)}` };
   return value as boolean;
+}
+
+/** A type without its non-null wrapper. */
+function baseOf(type: Type): Type {
+  return isNonNullType(type) ? type.ofType : type;
 }
 
 const INTEGER = /^-?(?:0|[1-9][0-9]*)$/;

@@ -12,6 +12,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
+import { flattenAt } from '../../router/execution/mergedData.js';
 
 type Flatten = (value: unknown, path: readonly (string | number)[]) => unknown;
 
@@ -86,6 +87,27 @@ describe('the @apollo/gateway patch (flattenResultsAtPath)', () => {
         assert.deepEqual(outcome(patched, value, steps), outcome(stock, value, steps));
       }),
       { numRuns: 3000 },
+    );
+  });
+
+  it('when the lean executor flattens generated results along generated paths, then it agrees with the stock function', () => {
+    const key = fc.constantFrom('a', 'b', 'c');
+    const { tree } = fc.letrec((tie) => ({
+      tree: fc.oneof(
+        { depthSize: 'small', withCrossShrink: true },
+        fc.constantFrom(null, undefined, 1, 'x'),
+        fc.dictionary(key, tie('tree'), { maxKeys: 3 }),
+        fc.array(tie('tree'), { maxLength: 4 }),
+        fc.sparseArray(tie('tree'), { maxLength: 4 }),
+      ),
+    }));
+    const path = fc.array(fc.oneof(key, fc.constant('@'), fc.constant(0)), { maxLength: 5 });
+    const lean: Flatten = (value, steps) => flattenAt(value, steps, 0);
+    fc.assert(
+      fc.property(tree, path, (value, steps) => {
+        assert.deepEqual(outcome(lean, value, steps), outcome(stock, value, steps));
+      }),
+      { numRuns: 5000 },
     );
   });
 
