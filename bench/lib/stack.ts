@@ -2,7 +2,7 @@
  * What the benchmark starts, where, and with which environment.
  *
  * @remarks
- * Ports 5000–5028 on 127.0.0.1, clear of the development servers (4000–4003). Every process
+ * Ports 5000–5048 on 127.0.0.1, clear of the development servers (4000–4003). Every process
  * runs with FLEETGRAPH_ENV=production (no IDE, introspection off, field suggestions blocked:
  * the configuration being measured is the one deployed), so with what production requires:
  * identity and cursor secrets of this run (random, distinct), and JWTs verified through a
@@ -39,7 +39,7 @@ export const PORTS = {
     /** The real sessions subgraph: our routers check token revocation with it. */
     sessions: 5027,
     /** Our router with QUERY_PLAN_EXECUTOR=gateway: the baseline of issue 20's executor. */
-    routerStockExecutor: 5028,
+    routerStockExecutor: 5048,
   },
 } as const;
 
