@@ -13,6 +13,9 @@
  * - `--max-semi-space-size=32` (V8's default is 16): the router allocates many short-lived
  *   objects per request (result shaping, JSON) and the scavenger was its largest single cost in
  *   the CPU profile. 64 took GC from 15.4% to 12.0% of busy time but cost ~100 MB more RSS.
+ *   Re-measured with the lean plan executor (issue 20, profile labels semi32-N/semi64-N in
+ *   bench/results/profile-top.md): GC 9.2/11.6% → 7.7/7.1%, 5–15% more requests/s; still 32,
+ *   since the router-bound RSS (258–276 MB) must stay under 300 MB.
  * - `--max-old-space-size=1024`: a ceiling far above the live heap (~35 MB idle, ~75 MB under
  *   load), set for what it does to V8's heap growth: below 2 GB, V8 lets the old generation
  *   grow to ~1.6× the live heap between full collections instead of 4×. Without it the
