@@ -62,6 +62,12 @@ function subgraphMetrics(registers: Registers) {
       labelNames: ['subgraph', 'outcome'],
       registers,
     }),
+    planExecutions: new Counter({
+      name: 'fleetgraph_router_plan_executions_total',
+      help: 'Query plans run, by executor (lean, or stock for what the lean one does not run)',
+      labelNames: ['executor'],
+      registers,
+    }),
     subgraphFetchDuration: new Histogram({
       name: 'fleetgraph_router_subgraph_fetch_duration_seconds',
       help: 'Subgraph fetch latency',

@@ -242,7 +242,7 @@ function gatewayOf(
   const { metrics, agent, subgraphs, supergraph, versions } = shared;
   // One for all subgraphs (its keys name the subgraph); the plans run by QUERY_PLAN_EXECUTOR's.
   const entityCache = config.entityCache && new EntityCache(deps.redis, versions, metrics);
-  installPlanExecutor(config.queryPlanExecutor);
+  installPlanExecutor(config.queryPlanExecutor, metrics.planExecutions);
   return new ApolloGateway({
     supergraphSdl: supergraphFromFile(config.supergraphPath, deps.logger, (sdl) => {
       supergraph.subgraphUrls = { ...subgraphUrlsOf(sdl), ...config.subgraphUrls };

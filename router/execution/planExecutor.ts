@@ -61,6 +61,13 @@ interface CompiledPlan {
 /** Plans run by each executor since start (tests check the lean one really ran). */
 export const planExecutorRuns = { lean: 0, stock: 0 };
 
+/** Told of every plan run (install.ts points it at fleetgraph_router_plan_executions_total). */
+let onPlanRun: (executor: 'lean' | 'stock') => void = () => undefined;
+export function observePlanRuns(observer: (executor: 'lean' | 'stock') => void): void {
+  onPlanRun = observer;
+}
+export const notifyPlanRun = (executor: 'lean' | 'stock') => onPlanRun(executor);
+
 /** Per cached plan object: its compiled form, or null when the stock executor runs it. */
 const compiled = new WeakMap<QueryPlan, CompiledPlan | null>();
 
@@ -116,9 +123,11 @@ export const leanExecuteQueryPlan: ExecuteQueryPlan = async (...args) => {
   const plan = captures ? null : compileSafely(queryPlan, apiSchema, operationContext);
   if (!plan) {
     planExecutorRuns.stock++;
+    onPlanRun('stock');
     return stockExecuteQueryPlan(...args);
   }
   planExecutorRuns.lean++;
+  onPlanRun('lean');
   const { tracer, OpenTelemetrySpanNames, recordExceptions } = gatewayTelemetry;
   const telemetry = args[6];
   return tracer.startActiveSpan(OpenTelemetrySpanNames.EXECUTE, async (span) => {

@@ -81,8 +81,10 @@ function generatedOperations(seed: number, count: number) {
 
 describe('the lean query plan executor answers as the stock gateway executor does', () => {
   let server: ApolloServer;
+  /** What installPlanExecutor's counter (fleetgraph_router_plan_executions_total) was told. */
+  const counted: string[] = [];
   before(async () => {
-    installPlanExecutor('compare');
+    installPlanExecutor('compare', { inc: ({ executor }) => counted.push(executor) });
     const schemas = Object.fromEntries(EXECUTOR_SUBGRAPHS.map((s) => [s.name, s.schema]));
     const gateway = new ApolloGateway({
       supergraphSdl,
@@ -118,6 +120,7 @@ describe('the lean query plan executor answers as the stock gateway executor doe
     // Not vacuous: the lean executor ran them (no fallback), and the operations reached the
     // error paths: subgraph errors, and nulls bubbling up to a nullable parent.
     assert.equal(planExecutorRuns.lean - leanBefore, OPERATIONS);
+    assert.equal(counted.filter((executor) => executor === 'lean').length, OPERATIONS);
     assert.ok(withErrors > 20, `${withErrors} answers with errors`);
     assert.ok(withNullBubbling > 5, `${withNullBubbling} answers with a null bubbled up`);
   });
@@ -133,6 +136,7 @@ describe('the lean query plan executor answers as the stock gateway executor doe
       assert.equal(result?.errors, undefined);
     }
     assert.equal(planExecutorRuns.stock - before, 2);
+    assert.deepEqual(counted.slice(-2), ['stock', 'stock']);
   });
 });
 
