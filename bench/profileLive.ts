@@ -38,7 +38,7 @@ import {
   type ProcessProfile,
 } from './lib/profileLiveReport.js';
 import { scrape, sumOf, type Samples } from './lib/prometheus.js';
-import { benchIssuer, commonEnv } from './lib/stack.js';
+import { benchIssuer, commonEnv, ROUTER_OPS_PORT_OFFSET } from './lib/stack.js';
 import { WriteLedger } from './livefleet/ledger.js';
 import { liveFleetIndex } from './livefleet/scenario.js';
 import { LiveAgents, readOnce, runTraffic, type TrafficFigures } from './livefleet/traffic.js';
@@ -154,8 +154,8 @@ async function drive(services: readonly ProfiledService[], tokens: TokenPool): P
       });
     log(`fleet (0, ${fleetIndex}): warming up ${settings.warmup} s`);
     if (settings.warmup > 0) await traffic(settings.warmup);
-    // Metrics are on the operations port (ROUTER_OPS_PORT = port + 1000, bench/lib/stack.ts).
-    const opsUrl = `http://127.0.0.1:${PROFILE_LIVE_PORTS.router + 1000}`;
+    // Metrics are on the operations port (ROUTER_OPS_PORT = port + 1100, bench/lib/stack.ts).
+    const opsUrl = `http://127.0.0.1:${PROFILE_LIVE_PORTS.router + ROUTER_OPS_PORT_OFFSET}`;
     const counters = () => scrape(opsUrl).catch(() => undefined);
     const before = await counters();
     let jfr: Measured['jfr'];

@@ -29,7 +29,7 @@ import type { ProcessGroup } from '../lib/processes.js';
 import { ResourceSampler, round, type ResourceFigures } from '../lib/procstat.js';
 import { scrape, sumOf } from '../lib/prometheus.js';
 import type { ScenarioResult } from '../lib/results.js';
-import { routerSpec, subgraphSpecs, subgraphUrls } from '../lib/stack.js';
+import { ROUTER_OPS_PORT_OFFSET, routerSpec, subgraphSpecs, subgraphUrls } from '../lib/stack.js';
 import { DASHBOARD } from '../scenarios.js';
 import { parseDashboard } from '../livefleet/traffic.js';
 import { SubscriberPool } from './subscribers.js';
@@ -140,7 +140,7 @@ export async function runFanOut(ctx: FanOutContext): Promise<ScenarioResult> {
     ),
   ]);
   const graphqlUrl = `${router.baseUrl}/graphql`;
-  const opsUrl = `http://127.0.0.1:${FANOUT_PORTS.router + 1000}`;
+  const opsUrl = `http://127.0.0.1:${FANOUT_PORTS.router + ROUTER_OPS_PORT_OFFSET}`;
   const dashboardBody = JSON.stringify({
     query: DASHBOARD,
     operationName: 'FleetDashboard',

@@ -120,6 +120,9 @@ export function subgraphSpecs(
   }));
 }
 
+/** A benchmark router's operations port is its port + this (bench/README.md). */
+export const ROUTER_OPS_PORT_OFFSET = 1100;
+
 export function routerSpec(options: {
   readonly name: string;
   readonly keyspace: string;
@@ -142,7 +145,10 @@ export function routerSpec(options: {
       ...jwtEnv(),
       ROUTER_PORT: String(options.port),
       // Each router its own operations port (the default, 4090, is the development router's).
-      ROUTER_OPS_PORT: String(options.port + 1000),
+      // + 1100, not + 1000: the main router's 5000 + 1000 is 6000, a port fetch() refuses to
+      // call (the WHATWG "bad ports": X11), so its /metrics scrapes failed silently and its
+      // fetches/request read 0.
+      ROUTER_OPS_PORT: String(options.port + ROUTER_OPS_PORT_OFFSET),
       SUBGRAPH_URLS: options.subgraphUrls,
       RESPONSE_CACHE: String(options.responseCache),
       RATE_LIMITS: BENCH_RATE_LIMITS,

@@ -111,7 +111,7 @@ export async function startSubgraphProcesses(options: StackOptions): Promise<Sta
           .join(','),
         responseCache: true,
         // Its operations listener (/metrics) on a free port too: routerSpec's default (its
-        // port + 1000) is for the benchmark's fixed ports.
+        // port + 1100) is for the benchmark's fixed ports.
         extraEnv: { ROUTER_OPS_PORT: String(await freePort()), ...options.routerEnv },
       });
       const router = await group.start(await configure(spec));
