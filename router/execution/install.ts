@@ -6,9 +6,8 @@ import { gatewayExecution } from './gatewayInternals.js';
 import { compareExecuteQueryPlan } from './executorCompare.js';
 import {
   leanExecuteQueryPlan,
-  notifyPlanRun,
   observePlanRuns,
-  planExecutorRuns,
+  recordPlanRun,
   stockExecuteQueryPlan,
   type PlanExecutorKind,
 } from './planExecutor.js';
@@ -21,8 +20,7 @@ const executors = {
 
 /** QUERY_PLAN_EXECUTOR=gateway: every plan stock, counted as such. */
 function countedStock(...args: Parameters<typeof stockExecuteQueryPlan>) {
-  planExecutorRuns.stock++;
-  notifyPlanRun('stock');
+  recordPlanRun('stock');
   return stockExecuteQueryPlan(...args);
 }
 

@@ -66,7 +66,11 @@ let onPlanRun: (executor: 'lean' | 'stock') => void = () => undefined;
 export function observePlanRuns(observer: (executor: 'lean' | 'stock') => void): void {
   onPlanRun = observer;
 }
-export const notifyPlanRun = (executor: 'lean' | 'stock') => onPlanRun(executor);
+/** Counts one plan run by `executor`, and tells the observer. */
+export function recordPlanRun(executor: 'lean' | 'stock'): void {
+  planExecutorRuns[executor]++;
+  onPlanRun(executor);
+}
 
 /** Per cached plan object: its compiled form, or null when the stock executor runs it. */
 const compiled = new WeakMap<QueryPlan, CompiledPlan | null>();
@@ -122,12 +126,10 @@ export const leanExecuteQueryPlan: ExecuteQueryPlan = async (...args) => {
     ?.captureTraces;
   const plan = captures ? null : compileSafely(queryPlan, apiSchema, operationContext);
   if (!plan) {
-    planExecutorRuns.stock++;
-    onPlanRun('stock');
+    recordPlanRun('stock');
     return stockExecuteQueryPlan(...args);
   }
-  planExecutorRuns.lean++;
-  onPlanRun('lean');
+  recordPlanRun('lean');
   const { tracer, OpenTelemetrySpanNames, recordExceptions } = gatewayTelemetry;
   const telemetry = args[6];
   return tracer.startActiveSpan(OpenTelemetrySpanNames.EXECUTE, async (span) => {

@@ -55,6 +55,19 @@ function outcome(flatten: Flatten, value: unknown, path: readonly (string | numb
   }
 }
 
+const key = fc.constantFrom('a', 'b', 'c');
+// Results as subgraphs return them: objects keyed a/b/c, lists (with holes), nulls.
+const { tree } = fc.letrec((tie) => ({
+  tree: fc.oneof(
+    { depthSize: 'small', withCrossShrink: true },
+    fc.constantFrom(null, undefined, 1, 'x'),
+    fc.dictionary(key, tie('tree'), { maxKeys: 3 }),
+    fc.array(tie('tree'), { maxLength: 4 }),
+    fc.sparseArray(tie('tree'), { maxLength: 4 }),
+  ),
+}));
+const path = fc.array(fc.oneof(key, fc.constant('@'), fc.constant(0)), { maxLength: 5 });
+
 const patched = flattenFrom('@apollo/gateway');
 const stock = flattenFrom('apollo-gateway-stock');
 
@@ -70,18 +83,6 @@ describe('the @apollo/gateway patch (flattenResultsAtPath)', () => {
   });
 
   it('when both versions flatten generated results along generated paths, then they agree', () => {
-    const key = fc.constantFrom('a', 'b', 'c');
-    // Results as subgraphs return them: objects keyed a/b/c, lists (with holes), nulls.
-    const { tree } = fc.letrec((tie) => ({
-      tree: fc.oneof(
-        { depthSize: 'small', withCrossShrink: true },
-        fc.constantFrom(null, undefined, 1, 'x'),
-        fc.dictionary(key, tie('tree'), { maxKeys: 3 }),
-        fc.array(tie('tree'), { maxLength: 4 }),
-        fc.sparseArray(tie('tree'), { maxLength: 4 }),
-      ),
-    }));
-    const path = fc.array(fc.oneof(key, fc.constant('@'), fc.constant(0)), { maxLength: 5 });
     fc.assert(
       fc.property(tree, path, (value, steps) => {
         assert.deepEqual(outcome(patched, value, steps), outcome(stock, value, steps));
@@ -91,17 +92,6 @@ describe('the @apollo/gateway patch (flattenResultsAtPath)', () => {
   });
 
   it('when the lean executor flattens generated results along generated paths, then it agrees with the stock function', () => {
-    const key = fc.constantFrom('a', 'b', 'c');
-    const { tree } = fc.letrec((tie) => ({
-      tree: fc.oneof(
-        { depthSize: 'small', withCrossShrink: true },
-        fc.constantFrom(null, undefined, 1, 'x'),
-        fc.dictionary(key, tie('tree'), { maxKeys: 3 }),
-        fc.array(tie('tree'), { maxLength: 4 }),
-        fc.sparseArray(tie('tree'), { maxLength: 4 }),
-      ),
-    }));
-    const path = fc.array(fc.oneof(key, fc.constant('@'), fc.constant(0)), { maxLength: 5 });
     const lean: Flatten = (value, steps) => flattenAt(value, steps, 0);
     fc.assert(
       fc.property(tree, path, (value, steps) => {
