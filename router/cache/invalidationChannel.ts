@@ -1,29 +1,34 @@
 /**
- * The pub/sub connection on which every router instance hears the others' purges (published
+ * The pub/sub subscription on which every router instance hears the others' purges (published
  * by the purge script itself, so in `~seq` order: tagVersions.ts).
  *
  * @remarks
- * The connection is platform/redis/client.ts's `createSubscriber` (queues until connected, no
- * command timeout). Whenever it may have missed a message — closed, reconnecting, or on a
- * Redis Cluster the node it listened through gone — `onLost` is called and the subscription
- * and state are set up again once it is usable.
+ * - One Redis: platform/redis/client.ts's `createSubscriber` (queues until connected, no
+ *   command timeout, reconnects by itself).
+ * - A Redis Cluster: a connection to the master of `cache:{versions}`'s slot, where the purge
+ *   script runs and publishes (platform/redis/slotOwnerSubscription.ts says why: heard through
+ *   another node, a purge could arrive after the write it covers was acknowledged).
+ *
+ * Whenever it may have missed a message — closed, reconnecting, or the node it listened on
+ * gone — `onLost` is called and the subscription and state are set up again once it is usable.
  */
+import { Cluster } from 'ioredis';
 import { createSubscriber, type RedisClient } from '../../platform/redis/client.js';
+import {
+  subscribeOnSlotOwner,
+  type Subscription,
+  type SubscriptionHandlers,
+} from '../../platform/redis/slotOwnerSubscription.js';
+import { VERSIONS_KEY } from './purgeScript.js';
 
-export interface ChannelHandlers {
-  /** A purge message, as published. */
-  readonly onMessage: (message: string) => void;
-  /** The connection dropped: messages may be missed from now on. */
-  readonly onLost: () => void;
-  /** (Re)subscribed: read the current state; a rejection makes it try again shortly. */
-  readonly onSubscribed: () => Promise<void>;
-}
+export type { Subscription };
 
 export function subscribeToInvalidations(
   redis: RedisClient,
   channel: string,
-  handlers: ChannelHandlers,
-): RedisClient {
+  handlers: SubscriptionHandlers,
+): Subscription {
+  if (redis instanceof Cluster) return subscribeOnSlotOwner(redis, VERSIONS_KEY, channel, handlers);
   const subscriber = createSubscriber(redis);
   subscriber.on('message', (_channel: string, message: string) => handlers.onMessage(message));
   const activate = () => {
@@ -40,10 +45,6 @@ export function subscribeToInvalidations(
   };
   subscriber.on('close', lost);
   subscriber.on('reconnecting', lost);
-  // A Cluster moves its subscription to another node by itself when one fails, without a
-  // 'close' of its own: messages published meanwhile may be lost.
-  subscriber.on('-node', lost);
-  subscriber.on('node error', lost);
   subscriber.on('ready', activate);
-  return subscriber;
+  return { close: () => subscriber.disconnect() };
 }

@@ -30,7 +30,7 @@ import {
 } from './purgeScript.js';
 import type { RedisClient } from '../../platform/redis/client.js';
 import type { RouterMetrics } from '../metrics.js';
-import { subscribeToInvalidations } from './invalidationChannel.js';
+import { subscribeToInvalidations, type Subscription } from './invalidationChannel.js';
 import { RecentInvalidations } from './recentInvalidations.js';
 import type {
   InvalidationListener,
@@ -53,7 +53,7 @@ export class TagVersions {
   private readonly unconfirmed = new Set<string>();
   private retryTimer: NodeJS.Timeout | undefined;
   private retryDelay = RETRY_MS;
-  private subscriber: RedisClient | undefined;
+  private subscriber: Subscription | undefined;
   private subscribed = false;
   private readonly purgeCommand: PurgeCommand;
   private readonly listeners: InvalidationListener[] = [];
@@ -180,7 +180,7 @@ export class TagVersions {
 
   async close(): Promise<void> {
     clearTimeout(this.retryTimer);
-    this.subscriber?.disconnect();
+    this.subscriber?.close();
   }
 
   /**

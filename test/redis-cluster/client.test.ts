@@ -15,6 +15,7 @@ import {
   pipelineGroupOf,
   waitForRedis,
 } from '../../platform/redis/client.js';
+import { subscribeOnSlotOwner } from '../../platform/redis/slotOwnerSubscription.js';
 import { testConfig } from '../support/stack.js';
 import {
   clusterForTest,
@@ -148,6 +149,46 @@ describe('the Redis client on a Redis Cluster', () => {
       );
     } finally {
       subscriber.disconnect();
+      client.disconnect();
+    }
+  });
+
+  it('when subscribeOnSlotOwner subscribes, then it listens on the master of the key, and a dropped connection is reported and replaced there', async () => {
+    const key = `cluster-test:{${randomUUID()}}`;
+    const channel = `cluster-test:${randomUUID()}`;
+    const owner = masterOf(masters, prefix + key);
+    const client = createRedis(testConfig); // not ready yet: it must wait for the slot map
+    const events: string[] = [];
+    const subscription = subscribeOnSlotOwner(client as Cluster, key, channel, {
+      onMessage: (message) => events.push(`message ${message}`),
+      onLost: () => events.push('lost'),
+      onSubscribed: async () => {
+        events.push('subscribed');
+      },
+    });
+    const until = async (what: () => boolean) => {
+      const deadline = Date.now() + 3000;
+      while (!what() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      assert.ok(what(), JSON.stringify(events));
+    };
+    try {
+      await until(() => events.includes('subscribed'));
+      // Node-local counts: subscribed on the key's master, and on no other node.
+      for (const master of masters) {
+        const [, count] = (await master.redis.pubsub('NUMSUB', channel)) as [string, number];
+        assert.equal(count, master === owner ? 1 : 0, `subscribers on ${master.id}`);
+      }
+      // Published on the owner, the message reaches the subscriber before a later reply there.
+      await owner.redis.publish(channel, 'first');
+      await until(() => events.includes('message first'));
+      // The server drops the connection: reported, then subscribed again on the owner.
+      await owner.redis.client('KILL', 'TYPE', 'pubsub');
+      await until(() => events.filter((e) => e === 'subscribed').length === 2);
+      assert.deepEqual(events, ['subscribed', 'message first', 'lost', 'subscribed']);
+      await owner.redis.publish(channel, 'second');
+      await until(() => events.includes('message second'));
+    } finally {
+      subscription.close();
       client.disconnect();
     }
   });
