@@ -233,6 +233,20 @@ describe('the cost limit through the router', () => {
     assert.equal(body.errors, undefined, JSON.stringify(body.errors));
   });
 
+  it('when one operation alternates between a cheap and a costly $n, then each request is costed with its own variables (the cost cache keys on them)', async () => {
+    const cheap = { fleetId: NO_SUCH_FLEET, n: 2 };
+    for (let round = 0; round < 3; round++) {
+      const { status, body } = await federation.query(THREE_LEVELS, cheap, { token });
+      assert.equal(status, 200, JSON.stringify(body.errors));
+      await assertRefused(THREE_LEVELS, { fleetId: NO_SUCH_FLEET, n: 500 });
+      // Same cost key but for the order of the variables: costed again, the same way.
+      await assertRefused(THREE_LEVELS, { n: 500, fleetId: NO_SUCH_FLEET });
+    }
+    // 500 ids make a key past what is kept: costed every time, refused every time.
+    const ids = Array.from({ length: 500 }, () => randomUUID());
+    for (let round = 0; round < 2; round++) await assertRefused(BY_IDS, { ids });
+  });
+
   it('when the registered dashboard is sent with 100 robots, then it is served', async () => {
     const { status, body } = await federation.query<{
       fleet: { robots: { nodes: { id: string }[] } };
