@@ -15,10 +15,21 @@
  */
 import { ERRORS, errorCodeDef, type Operation } from '@apollo/federation-internals';
 import type { GatewayGraphQLRequestContext } from '@apollo/server-gateway-interface';
-import { evaluateCondition, type FetchNode, type PlanNode } from '@apollo/query-planner';
+import {
+  evaluateCondition,
+  type FetchNode,
+  type PlanNode,
+  type QueryPlanSelectionNode,
+} from '@apollo/query-planner';
 import { GraphQLError, type GraphQLSchema } from 'graphql';
 import { dataRewrites, gatewayExecution, gatewayTelemetry } from './gatewayInternals.js';
-import { deepMerge, flattenAt, selectionOf, type Data } from './mergedData.js';
+import {
+  deepMerge,
+  flattenAt,
+  representationBuilder,
+  type Data,
+  type RepresentationOf,
+} from './mergedData.js';
 
 type Path = (string | number)[];
 
@@ -102,6 +113,14 @@ async function executeFetch(execution: PlanExecution, fetch: FetchNode, cursor: 
   });
 }
 
+/** Representation builders, made once per fetch node's `requires` of a cached plan. */
+const representationBuilders = new WeakMap<readonly QueryPlanSelectionNode[], RepresentationOf>();
+function representationFor(requires: readonly QueryPlanSelectionNode[]): RepresentationOf {
+  let build = representationBuilders.get(requires);
+  if (!build) representationBuilders.set(requires, (build = representationBuilder(requires)));
+  return build;
+}
+
 async function fetchInto(execution: PlanExecution, fetch: FetchNode, cursor: Cursor) {
   const service = execution.serviceMap[fetch.serviceName];
   if (!service) throw new Error(`Couldn't find service with name "${fetch.serviceName}"`);
@@ -122,10 +141,11 @@ async function fetchInto(execution: PlanExecution, fetch: FetchNode, cursor: Cur
     for (const entity of entities) deepMerge(entity, received);
     return;
   }
+  const buildRepresentation = representationFor(fetch.requires);
   const representations: Data[] = [];
   const representationToEntity: number[] = [];
   for (let index = 0; index < entities.length; index++) {
-    const representation = selectionOf(schema, entities[index]!, fetch.requires);
+    const representation = buildRepresentation(schema, entities[index]!);
     if (representation && representation['__typename']) {
       dataRewrites.applyRewrites(schema, fetch.inputRewrites, representation);
       representations.push(representation);

@@ -24,6 +24,7 @@ import {
   getNamedType,
   getNullableType,
   isAbstractType,
+  isObjectType,
   isCompositeType,
   isEnumType,
   isListType,
@@ -34,13 +35,20 @@ import {
   validate,
   type DocumentNode,
   type GraphQLCompositeType,
+  type GraphQLObjectType,
   type GraphQLOutputType,
   type GraphQLSchema,
   type SelectionSetNode,
 } from 'graphql';
+import type { QueryPlanSelectionNode } from '@apollo/query-planner';
 import { installPlanExecutor } from '../../router/execution/install.js';
 import { planExecutorRuns } from '../../router/execution/planExecutor.js';
-import { deepMerge } from '../../router/execution/mergedData.js';
+import {
+  deepMerge,
+  representationBuilder,
+  selectionOf,
+  type Data,
+} from '../../router/execution/mergedData.js';
 import { compileShape, shapeResponse } from '../../router/execution/responseShape.js';
 import { EXECUTOR_SUBGRAPHS, executorSupergraphSdl } from '../support/executorFixture.js';
 import { generateOperation, randomFrom } from '../support/operationGenerator.js';
@@ -215,6 +223,75 @@ describe('merging subgraph answers matches the stock deepMerge', () => {
       merged++;
     }
     assert.ok(merged > 500, `${merged} merges compared`);
+  });
+
+  it("when entities are turned into a fetch's representations, then the compiled builder gives what the walk gives", () => {
+    const random = randomFrom(43);
+    const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)]!;
+    const objectTypes = Object.values(graphqlSchema.getTypeMap()).filter(
+      (type): type is GraphQLObjectType => isObjectType(type) && !type.name.startsWith('__'),
+    );
+    const abstract = objectTypes.flatMap((type) => type.getInterfaces().map((i) => i.name));
+    const typeNames = [...objectTypes.map((type) => type.name), ...abstract, 'Nope'];
+    const field = (name: string, alias?: string, selections?: QueryPlanSelectionNode[]) =>
+      ({
+        kind: Kind.FIELD,
+        name,
+        ...(alias ? { alias } : {}),
+        ...(selections ? { selections } : {}),
+      }) as QueryPlanSelectionNode;
+    const fragment = (typeCondition: string | undefined, selections: QueryPlanSelectionNode[]) =>
+      ({
+        kind: Kind.INLINE_FRAGMENT,
+        ...(typeCondition ? { typeCondition } : {}),
+        selections,
+      }) as QueryPlanSelectionNode;
+    const requiresOf = (): QueryPlanSelectionNode[] => {
+      const leaves = [field('__typename'), field('id')];
+      if (random() < 0.4) leaves.push(field('sku', random() < 0.5 ? 'alias' : undefined));
+      if (random() < 0.15) leaves.push(field('nested', undefined, [field('id')]));
+      const requires = [fragment(random() < 0.9 ? pick(typeNames) : undefined, leaves)];
+      if (random() < 0.15) requires.push(fragment(pick(typeNames), [field('id')]));
+      return requires;
+    };
+    const valueOf = (): unknown =>
+      pick([undefined, null, 'v1', 7, [1, 'a', null], { deep: true }, [], false]);
+    const entityOf = (): Data => {
+      const entity: Data = {};
+      if (random() < 0.9) entity['__typename'] = pick([...objectTypes.map((t) => t.name), 'Nope']);
+      for (const key of ['id', 'sku', 'alias', 'nested', 'constructor'])
+        if (random() < 0.7)
+          entity[key] = key === 'nested' && random() < 0.5 ? { id: valueOf() } : valueOf();
+      return entity;
+    };
+    const described = (result: Data | null, source: Data) =>
+      JSON.stringify({
+        result,
+        // Lists are copies, as the walk's are: the representation never aliases the entity.
+        aliased: Object.keys(result ?? {}).filter(
+          (key) => Array.isArray(result![key]) && result![key] === source[key],
+        ),
+      });
+    let fast = 0;
+    for (let i = 0; i < 3000; i++) {
+      const requires = requiresOf();
+      const build = representationBuilder(requires);
+      const [only] = requires;
+      if (
+        requires.length === 1 &&
+        only?.kind === Kind.INLINE_FRAGMENT &&
+        only.typeCondition &&
+        only.selections.every((leaf) => leaf.kind === Kind.FIELD && !leaf.selections)
+      )
+        fast++;
+      const entity = entityOf();
+      assert.equal(
+        described(build(graphqlSchema, entity), entity),
+        described(selectionOf(graphqlSchema, entity, requires), entity),
+        JSON.stringify({ requires, entity }),
+      );
+    }
+    assert.ok(fast > 1000, `${fast} of 3000 had the shape the builder compiles`);
   });
 });
 
