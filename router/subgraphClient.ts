@@ -51,7 +51,7 @@ import type { RouterContext, SubgraphReply } from './graphql/context.js';
 import type { Logger } from '../platform/logger.js';
 import type { RouterMetrics } from './metrics.js';
 import { failureOf, mayHaveExecuted, SubgraphHttpError } from './subgraphFailures.js';
-import { postToSubgraph } from './subgraphHttp.js';
+import { postToSubgraph, subgraphTarget, type SubgraphTarget } from './subgraphHttp.js';
 
 export { createSubgraphAgent } from './subgraphHttp.js';
 
@@ -88,10 +88,12 @@ export class SubgraphClient implements GraphQLDataSource<RouterContext> {
   private readonly breaker: CircuitBreaker<[() => Promise<SubgraphReply>], SubgraphReply>;
   /** The URL's query string, which the subgraph sees and the signature covers. */
   private readonly search: string;
+  private readonly target: SubgraphTarget;
 
   constructor(private readonly options: SubgraphClientOptions) {
     const at = options.url.indexOf('?');
     this.search = at < 0 ? '' : options.url.slice(at).replace(/#.*$/, '');
+    this.target = subgraphTarget(options.url);
     this.breaker = new CircuitBreaker((call: () => Promise<SubgraphReply>) => call(), {
       timeout: false, // each attempt has its own timeout
       errorThresholdPercentage: 50,
@@ -252,7 +254,7 @@ export class SubgraphClient implements GraphQLDataSource<RouterContext> {
   ): Promise<SubgraphReply> {
     for (let attempt = 1; ; attempt++) {
       try {
-        return await postToSubgraph(this.options.url, this.options.agent, body, headers, timeoutMs);
+        return await postToSubgraph(this.target, this.options.agent, body, headers, timeoutMs);
       } catch (error) {
         // A subgraph's 4xx answer will not change on a retry.
         const status = error instanceof SubgraphHttpError ? error.status : undefined;

@@ -16,16 +16,15 @@ export function createSubgraphAgent(): Agent {
   });
 }
 
-/** Where a subgraph URL sends requests, parsed once per URL. */
-const targets = new Map<string, { readonly origin: string; readonly path: string }>();
-function targetOf(url: string) {
-  let target = targets.get(url);
-  if (!target) {
-    const parsed = new URL(url);
-    target = { origin: parsed.origin, path: `${parsed.pathname}${parsed.search}` };
-    targets.set(url, target);
-  }
-  return target;
+/** Where a subgraph's requests go, as undici's `dispatch` takes it: parse the URL once. */
+export interface SubgraphTarget {
+  readonly origin: string;
+  readonly path: string;
+}
+
+export function subgraphTarget(url: string): SubgraphTarget {
+  const parsed = new URL(url);
+  return { origin: parsed.origin, path: `${parsed.pathname}${parsed.search}` };
 }
 
 /**
@@ -44,13 +43,12 @@ function targetOf(url: string) {
  * the wait for a pooled connection.
  */
 export function postToSubgraph(
-  url: string,
+  { origin, path }: SubgraphTarget,
   agent: Agent,
   body: string,
   headers: Record<string, string>,
   timeoutMs: number,
 ): Promise<SubgraphReply> {
-  const { origin, path } = targetOf(url);
   return new Promise((resolve, reject) => {
     let controller: Dispatcher.DispatchController | undefined;
     let deadlineError: Error | undefined;
