@@ -207,6 +207,12 @@ function subscriptionMetrics(registers: Registers) {
       help: 'Per-event executions through the query planner (one per group and event)',
       registers,
     }),
+    subscriptionEventExecutionDuration: new Histogram({
+      name: 'fleetgraph_router_subscription_event_execution_seconds',
+      help: 'One per-event execution through the query planner, admission included: how long an event waits to be resolved before it is written to its subscribers',
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.15, 0.2, 0.25, 0.5, 1, 2.5],
+      registers,
+    }),
     subscriptionsEnded: new Counter({
       name: 'fleetgraph_router_subscriptions_ended_total',
       help: 'Subscriptions the router ended, by error code (SLOW_CONSUMER, UNAUTHENTICATED, EVENTS_EXPIRED, SERVER_RESTARTING, …)',

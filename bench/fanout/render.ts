@@ -36,7 +36,14 @@ export function renderFanOut(r: FanOutResult): string[] {
     `| ${r.open.opened} (${r.open.refused} refused) | ${n(r.open.seconds)} (${r.open.latencyMs.p99}) | ${r.writes.acked} (${r.writes.failed}) | ${n(r.writes.perSecond)} | ${n(r.writes.latencyMs.p99)} | ${d.eventsExpected} | ${d.receivedTotal} / ${d.expectedTotal} | **${d.lost}** | ${d.duplicates} | ${d.streamsEnded} | ${n(d.latencyMs.p50)} | **${n(d.latencyMs.p99)}** | ${n(d.latencyMs.max)} | ${d.receivedBeforeAck} | ${d.eventsPerSecond} | ${n(r.router.cpuMsPerDelivered, 4)} | ${n(r.router.cpuMsPerWrite, 2)} | ${n(r.router.peakRssMb)} |`,
     '',
     `- **Delivery latency** = receipt by a subscriber − acknowledgement of the write (HTTP 200 of its updateRobotStatus read by the harness; one process, one monotonic clock); an event received before its write's ack (it is appended before the mutation answers) counts 0. Events matched to writes ${d.matching}; ${d.unmatchedEvents} events matched no write; ${d.showedLaterWrite} events already showed a later write of their robot when delivered (the router reads the robot at delivery). ${(d.crossSubgraphShare * 100).toFixed(0)}% of events had \`robot.operator { displayName activeSessionCount }\` resolved (users and sessions subgraphs).`,
-    `- **Where the latency is**: per event, first receipt by any subscriber − ack p50 ${n(d.firstReceiptMs.p50)} / p99 ${n(d.firstReceiptMs.p99)} ms (the event's execution); last receipt − first p50 ${n(d.spreadMs.p50)} / p99 ${n(d.spreadMs.p99)} ms (writing it to every subscriber, and the harness reading them). Delivery p99 per 5 s of writes: ${d.p99ByFiveSecondsMs.map((v) => n(v)).join(', ')} ms.`,
+    `- **Where the latency is**: per event, first receipt by any subscriber − ack p50 ${n(d.firstReceiptMs.p50)} / p99 ${n(d.firstReceiptMs.p99)} ms (the event's execution); last receipt − first p50 ${n(d.spreadMs.p50)} / p99 ${n(d.spreadMs.p99)} ms (writing it to every subscriber, and the harness reading them). Delivery p99 per 5 s of writes: ${d.p99ByFiveSecondsMs.map((v) => n(v)).join(', ')} ms.` +
+      (r.router.metrics
+        ? ` Inside the router (its histograms, bucket-interpolated): an event's execution p50 ${n(r.router.metrics.executionMs.p50)} / p99 ${n(r.router.metrics.executionMs.p99)} ms; subgraph fetches p50 / p99 ${Object.entries(
+            r.router.metrics.fetchMs,
+          )
+            .map(([subgraph, f]) => `${subgraph} ${n(f.p50)} / ${n(f.p99)}`)
+            .join(', ')} ms (the writes' fetches included).`
+        : ''),
     `- **events/s delivered** = deliveries ÷ ${n(d.windowSeconds, 2)} s (first write → last receipt). Router peak RSS: VmHWM after the window (since start); sampled during the window: ${n(r.router.windowPeakRssMb)} MB.` +
       (r.router.metrics
         ? ` Router counters over the window: ${r.router.metrics.delivered} deliveries, ${r.router.metrics.executions} event executions (one per event per group: ${r.open.routerGroups ?? '?'} groups, subscribers share a group per user)` +

@@ -27,7 +27,7 @@ import type { TokenPool } from '../lib/identities.js';
 import { runLoad } from '../lib/load.js';
 import type { ProcessGroup } from '../lib/processes.js';
 import { ResourceSampler, round, type ResourceFigures } from '../lib/procstat.js';
-import { scrape, sumOf } from '../lib/prometheus.js';
+import { histogramQuantile, scrape, sumOf, type Samples } from '../lib/prometheus.js';
 import type { ScenarioResult } from '../lib/results.js';
 import { ROUTER_OPS_PORT_OFFSET, routerSpec, subgraphSpecs, subgraphUrls } from '../lib/stack.js';
 import { DASHBOARD } from '../scenarios.js';
@@ -404,6 +404,22 @@ export async function runFanOut(ctx: FanOutContext): Promise<ScenarioResult> {
             ? {
                 delivered: metricsDelta('fleetgraph_router_subscription_events_delivered_total'),
                 executions: metricsDelta('fleetgraph_router_subscription_event_executions_total'),
+                executionMs: quantilesMs(
+                  metricsBefore,
+                  metricsAfter,
+                  'fleetgraph_router_subscription_event_execution_seconds',
+                ),
+                fetchMs: Object.fromEntries(
+                  Object.keys(FANOUT_PORTS.subgraphs).map((subgraph) => [
+                    subgraph,
+                    quantilesMs(
+                      metricsBefore,
+                      metricsAfter,
+                      'fleetgraph_router_subgraph_fetch_duration_seconds',
+                      { subgraph },
+                    ),
+                  ]),
+                ),
                 ended,
               }
             : null,
@@ -634,4 +650,18 @@ async function readDashboard(
   if (response.statusCode !== 200 || text.includes('"errors":[') || typeof readings === 'string')
     throw new Error(`dashboard read answered ${response.statusCode}: ${text.slice(0, 300)}`);
   return { robots: readings.map((r) => r.id), bytes: Buffer.byteLength(text) };
+}
+
+/** p50 and p99 (ms) of a router histogram over the window, from its buckets. */
+function quantilesMs(
+  before: Samples,
+  after: Samples,
+  name: string,
+  labels: Readonly<Record<string, string>> = {},
+): { p50: number | null; p99: number | null } {
+  const ms = (q: number) => {
+    const seconds = histogramQuantile(before, after, name, q, labels);
+    return seconds === null ? null : round(seconds * 1000, 1);
+  };
+  return { p50: ms(0.5), p99: ms(0.99) };
 }

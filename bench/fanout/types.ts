@@ -130,6 +130,10 @@ export interface FanOutResult {
     readonly metrics: {
       readonly delivered: number;
       readonly executions: number;
+      /** Per-event execution (fleetgraph_router_subscription_event_execution_seconds), ms. */
+      readonly executionMs: MsQuantiles;
+      /** Subgraph fetches of the window by subgraph (queries and writes alike), ms. */
+      readonly fetchMs: Readonly<Record<string, MsQuantiles>>;
       readonly ended: Readonly<Record<string, number>>;
     } | null;
   };
@@ -156,4 +160,10 @@ export interface FanOutResult {
     readonly rows: readonly Comparison[];
   };
   readonly acceptance: readonly AcceptanceCheck[];
+}
+
+/** p50/p99 from a router histogram's buckets (null: nothing observed). */
+export interface MsQuantiles {
+  readonly p50: number | null;
+  readonly p99: number | null;
 }

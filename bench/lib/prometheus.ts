@@ -55,3 +55,44 @@ export function totalOf(
 ): number {
   return scrapes.reduce((sum, samples) => sum + sumOf(samples, name, labels), 0);
 }
+
+/**
+ * The `q` quantile of a histogram's observations between two scrapes (seconds, as recorded),
+ * interpolated linearly within its bucket as Prometheus's histogram_quantile does; null when
+ * nothing was observed. Only as fine as the buckets: a figure between two bounds is an estimate.
+ */
+export function histogramQuantile(
+  before: Samples,
+  after: Samples,
+  name: string,
+  q: number,
+  labels: Readonly<Record<string, string>> = {},
+): number | null {
+  const bounds = new Map<number, number>();
+  for (const key of after.keys()) {
+    const match = /le="([^"]+)"/.exec(key);
+    if (!match || !key.startsWith(`${name}_bucket{`)) continue;
+    const le = match[1] === '+Inf' ? Infinity : Number(match[1]);
+    if (bounds.has(le)) continue;
+    const wanted = { ...labels, le: match[1]! };
+    bounds.set(
+      le,
+      sumOf(after, `${name}_bucket`, wanted) - sumOf(before, `${name}_bucket`, wanted),
+    );
+  }
+  const buckets = [...bounds].sort(([a], [b]) => a - b);
+  const total = buckets.at(-1)?.[1] ?? 0;
+  if (total <= 0) return null;
+  const rank = q * total;
+  let lower = 0;
+  let below = 0;
+  for (const [le, count] of buckets) {
+    if (count >= rank) {
+      if (le === Infinity) return lower;
+      return lower + ((le - lower) * (rank - below)) / Math.max(count - below, 1e-9);
+    }
+    lower = le;
+    below = count;
+  }
+  return lower;
+}

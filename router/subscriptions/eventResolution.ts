@@ -100,6 +100,7 @@ export class EventResolver {
   ): Promise<{ item: EventResult | undefined; callerScoped: boolean } | 'stop'> {
     const { prepared } = group;
     this.deps.metrics.subscriptionEventExecutions.inc();
+    const timer = this.deps.metrics.subscriptionEventExecutionDuration.startTimer();
     const executed = await this.deps.execute(
       auth,
       prepared.query,
@@ -107,6 +108,7 @@ export class EventResolver {
       EVENT_SOURCE_SUBGRAPH,
       wanted,
     );
+    timer();
     if (executed === undefined) return 'stop';
     const { result, callerScoped } = executed;
     const data = result.data as Record<string, unknown> | null | undefined;

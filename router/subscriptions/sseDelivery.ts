@@ -64,9 +64,26 @@ export class SseFlusher {
     this.lastRun = performance.now();
     const streams = [...this.dirty];
     this.dirty.clear();
-    for (const stream of streams) stream.flush();
+    this.flushSlice(streams, 0);
   };
+
+  /**
+   * Flushes {@link STREAMS_PER_SLICE} streams, then yields to the event loop before the next
+   * slice. Written in one go, 1,000 streams held the loop for ~50 ms per flush, and every
+   * subgraph answer an event's execution waited for sat behind it: in the fan-out benchmark a
+   * users fetch the subgraph answered in a millisecond took 119 ms at p50 in the router's
+   * histogram, and an event's execution 66 ms. A stream scheduled again meanwhile is in the next
+   * run as well; flushing it twice writes its queue once, in order (the queue is its own).
+   */
+  private flushSlice(streams: readonly SseDirectStream[], from: number): void {
+    const end = Math.min(streams.length, from + STREAMS_PER_SLICE);
+    for (let i = from; i < end; i++) streams[i]!.flush();
+    if (end < streams.length) setImmediate(() => this.flushSlice(streams, end));
+  }
 }
+
+/** How many connections one turn of the event loop writes to (SseFlusher.flushSlice). */
+const STREAMS_PER_SLICE = 100;
 
 /** One subscriber's connection, written to directly. */
 export class SseDirectStream {

@@ -129,6 +129,23 @@ describe('SSE delivery (distinct connections)', () => {
     client.close();
   });
 
+  it('yields to the event loop between slices of connections, so I/O is not held behind a flush of 1,000', async () => {
+    // Stand-ins for the connections: what is asserted is the order in which the flusher writes
+    // and the loop runs other callbacks, which a socket's speed would only blur.
+    const flusher = new SseFlusher(0);
+    const order: string[] = [];
+    for (let i = 0; i < 250; i++) {
+      const { subscriber: one } = subscriber();
+      const res = { destroyed: false, writableNeedDrain: false, write: () => order.push('write') };
+      new SseDirectStream(one, flusher).open(res as unknown as ServerResponse);
+      one.push(event(i, { n: i }));
+    }
+    // Queued after the flush (setImmediate): runs once the flush lets the loop go round.
+    setImmediate(() => order.push('other callback'));
+    await until(() => order.filter((entry) => entry === 'write').length === 250, 'every write');
+    assert.equal(order.indexOf('other callback'), 100, 'the loop ran it after the first slice');
+  });
+
   it('stops writing to a connection that is not read; its events wait until the buffer is full', async () => {
     const flusher = new SseFlusher(0);
     const client = await open({ read: false });

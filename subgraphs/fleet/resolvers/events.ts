@@ -43,9 +43,15 @@ export const eventQueries = {
   async robotEvent(_root, args: { fleetId: string; eventId: string }, ctx: FleetContext) {
     const fleetId = requireUuid('fleetId', args.fleetId);
     const eventId = requireEventId('eventId', args.eventId);
+    // The event is read from Redis while the fleet is read from Cassandra: the router waits on
+    // this field for every subscription event, and one hop fewer on its path is one Cassandra
+    // read's latency less per delivery under write load. Nothing of the event is used unless the
+    // fleet is the caller's (a failed read is then not the caller's concern either).
+    const eventRead = ctx.events.read(fleetId, eventId);
+    eventRead.catch(() => undefined);
     const fleet = await ctx.loaders.fleetById.load(fleetId);
     if (!fleet) return null;
-    const event = await ctx.events.read(fleet.id, eventId);
+    const event = await eventRead;
     if (!event || event.organizationId !== fleet.organizationId) return null;
     if (!deliversEvent('robotChanged', fleet.id, event)) return null;
     // RobotEvent.robot is non-null: a robot the caller cannot see makes the event unknown.
