@@ -91,7 +91,7 @@ describe('deploy/grafana/dashboards/fleetgraph.json', () => {
     }
   });
 
-  it('when opened, then it shows traffic, errors, latency, caches, subgraph fetches, Cassandra and rate limits', () => {
+  it('when opened, then it shows traffic, errors, latency, caches, subgraph fetches, Cassandra, rate limits and subscriptions', () => {
     const used = new Set(queries.flatMap(({ expr }) => metricNames(expr)));
     for (const name of [
       'fleetgraph_router_requests_total',
@@ -102,6 +102,8 @@ describe('deploy/grafana/dashboards/fleetgraph.json', () => {
       'fleetgraph_router_subgraph_fetches_total',
       'fleetgraph_cassandra_statements_total',
       'fleetgraph_router_rate_limited_total',
+      'fleetgraph_router_subscriptions_active',
+      'fleetgraph_router_subscription_event_execution_seconds_bucket',
     ])
       assert.ok(used.has(name), `no panel shows ${name}`);
     const ids = panels.map((panel) => panel.id);
