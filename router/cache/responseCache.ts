@@ -75,6 +75,11 @@ export class ResponseCache {
     return this.redis.status === 'ready';
   }
 
+  /** Whether this process knows the request's policy (so keyFor needs no Redis round trip). */
+  knowsPolicy(requestHash: string): boolean {
+    return this.policies.has(requestHash);
+  }
+
   /** The cache key of a request for one caller, or undefined while its policy is unknown. */
   async keyFor(
     requestHash: string,

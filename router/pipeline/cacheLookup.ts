@@ -40,6 +40,10 @@ export function cacheLookupStage(
       state.headers.get('accept'),
     );
     state.requestHash = hash;
+    // A mutation is never cached; not even its policy is looked up (each write's body is new,
+    // so the lookup was a Redis round trip that always missed), nor does it share a flight.
+    if (method === 'POST' && !responseCache.knowsPolicy(hash) && isMutationBody(state.raw))
+      return NEXT;
     if (!responseCache.available) {
       metrics.redisBypasses.inc({ purpose: 'response_cache' });
     } else {
@@ -60,6 +64,19 @@ export function cacheLookupStage(
     state.flightKey = state.cacheKey ?? `${hash}|${scopeKey(auth.identity, 'PRIVATE', restricted)}`;
     return NEXT;
   };
+}
+
+/**
+ * A body whose `query` text starts with `mutation` (after whitespace). Wrong either way costs
+ * only the cache, never correctness: a false positive (a variable named "query" holding such
+ * text, or a document whose first operation is a mutation but whose operationName picks a query)
+ * is executed uncached; a false negative (a persisted document's hash, a leading comment) looks
+ * its policy up as before.
+ */
+const MUTATION_BODY = /"query"\s*:\s*"(?:\s|\\[nrt])*mutation\b/;
+
+export function isMutationBody(raw: string | undefined): boolean {
+  return raw !== undefined && MUTATION_BODY.test(raw);
 }
 
 export function sendCached(

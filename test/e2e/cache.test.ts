@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
+import { Redis } from 'ioredis';
 import { seedIds } from '../../scripts/seed-ids.js';
 import { startFederation, tokenFor, type Federation } from '../support/federation.js';
 import { startPrivateRedis, type PrivateRedis } from '../support/privateRedis.js';
@@ -107,6 +108,58 @@ describe('the router response cache on Redis: never stale, never leaking, failin
       );
     } finally {
       await send(federation, update, { id: changed, status: original.status }, admin);
+    }
+  });
+
+  it('when mutations are sent, then their cache policy is never looked up in Redis; a new query still is', async () => {
+    const robotId = seedIds.robot(0, 1, 7);
+    const current = (await send(federation, ROBOT, { id: robotId }, admin)).body.data!['robot'] as {
+      status: string;
+      batteryPercent: number | null;
+    };
+    // Every Redis command the router sends from now on, from the private Redis's MONITOR feed
+    // (in the order Redis ran them: once the control query's lookup is seen, every mutation's
+    // commands were too).
+    const client = new Redis(redis.url);
+    const monitor = await client.monitor();
+    const commands: string[][] = [];
+    monitor.on('monitor', (_time: string, args: string[]) => commands.push(args));
+    const policyLookups = () =>
+      commands.filter(([name, key]) => name?.toLowerCase() === 'get' && key?.includes('policy:'));
+    try {
+      // The robot's own values written back: five writes that change nothing, as the
+      // router sees any write (a new body it has never seen the policy of).
+      const update =
+        'mutation($id: ID!, $status: RobotStatus!, $battery: Float) { updateRobotStatus(robotId: $id, status: $status, batteryPercent: $battery) { id } }';
+      for (let i = 0; i < 5; i++) {
+        const written = await send(
+          federation,
+          update,
+          { id: robotId, status: current.status, battery: current.batteryPercent },
+          admin,
+        );
+        assert.equal(written.body.errors, undefined, JSON.stringify(written.body.errors));
+      }
+      // A query this router has not seen: its policy is looked up (the control).
+      await send(federation, ROBOT, { id: seedIds.robot(0, 1, 8) }, admin);
+      // A command of our own after all of them: once the feed shows it, it shows the rest.
+      const barrier = `barrier:${process.pid}:${Date.now()}`;
+      await client.get(barrier);
+      const deadline = Date.now() + 5_000;
+      while (!commands.some(([, key]) => key === barrier) && Date.now() < deadline)
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      assert.ok(
+        commands.some(([name]) => ['evalsha', 'eval'].includes(name?.toLowerCase() ?? '')),
+        'the feed shows the writes (their purges)',
+      );
+      assert.equal(
+        policyLookups().length,
+        1,
+        `one policy lookup, the new query's: ${JSON.stringify(policyLookups())}`,
+      );
+    } finally {
+      monitor.disconnect();
+      client.disconnect();
     }
   });
 
