@@ -606,6 +606,42 @@ describe('fleet subgraph over HTTP against the real Cassandra node', () => {
     await inStep('completeMission', null);
   });
 
+  it('when telemetry is reported, then the heartbeat reaches robots_by_id and the page row in one request (an unlogged batch)', async () => {
+    const robotId = await registerRobot();
+    const statements = async (table: string, kind: string) =>
+      fleet.metric('fleetgraph_cassandra_statements_total', { table, kind });
+    const tables = ['robots_by_id', 'robots_by_fleet_page'];
+    const before = await Promise.all(
+      tables.flatMap((table) => [statements(table, 'batch'), statements(table, 'update')]),
+    );
+    const recordedAt = new Date(Date.now() + 1000).toISOString();
+    const reported = await fleet.request(REPORT, {
+      id: robotId,
+      samples: [{ recordedAt, batteryPercent: 42 }],
+    });
+    assert.equal(reported.body.errors, undefined, JSON.stringify(reported.body.errors));
+    const after = await Promise.all(
+      tables.flatMap((table) => [statements(table, 'batch'), statements(table, 'update')]),
+    );
+    // [robots_by_id batch, robots_by_id update, page batch, page update]
+    assert.deepEqual(
+      after.map((count, i) => count - before[i]!),
+      [1, 0, 1, 0],
+      'each row once, in a batch, none as a statement of its own',
+    );
+    for (const [table, key] of [
+      ['robots_by_id', 'robot_id = ?'],
+      ['robots_by_fleet_page', 'fleet_id = ? AND robot_id = ?'],
+    ] as const) {
+      const params = table === 'robots_by_id' ? [robotId] : [scratchFleet, robotId];
+      const row = (
+        await cql(`SELECT last_heartbeat_at, battery_percent FROM ${table} WHERE ${key}`, params)
+      ).first();
+      assert.equal(new Date(row['last_heartbeat_at'] as Date).toISOString(), recordedAt, table);
+      assert.equal(row['battery_percent'], 42, table);
+    }
+  });
+
   it('when five assignMission calls race for one robot, then exactly one wins and the others leave no rows', async () => {
     const robotId = await registerRobot();
     const responses = await Promise.all(

@@ -181,8 +181,8 @@ export const robotsRepository = {
    * carry are left unset, so the columns keep what they hold; a new position drops the old
    * heading, which described the old one (samples carry no heading).
    *
-   * robots_by_id and robots_by_fleet_page are two separate idempotent upserts, sent together,
-   * not a logged batch: heartbeats are the most frequent write, a logged batch would add a batch
+   * robots_by_id and robots_by_fleet_page are two idempotent upserts in one unlogged batch, not
+   * a logged batch: heartbeats are the most frequent write, a logged batch would add a batch
    * log on two other replicas to each and, while a dead node is not yet convicted, cannot
    * succeed at all (docs/cassandra-cluster.md: ~20 s of BATCH_LOG timeouts); and a page row
    * left behind by a failed half is overwritten by the robot's next heartbeat (the mutation
@@ -206,16 +206,23 @@ export const robotsRepository = {
       moved ? sample.longitude : cassandra.types.unset,
       moved ? null : cassandra.types.unset,
     ];
-    const page = pages.updateHeartbeat(current, values);
-    const options = { write: true, idempotent: true };
-    await Promise.all([
-      db.execute(
-        'UPDATE robots_by_id SET last_heartbeat_at = ?, battery_percent = ?, latitude = ?, longitude = ?, heading = ? WHERE robot_id = ?',
-        [...values, current.id],
-        options,
-      ),
-      db.execute(page.query, page.params, options),
-    ]);
+    // One request for both rows: an unlogged batch is no more atomic than two statements (no
+    // batch log; either mutation may land alone, as above), but it is one round trip and one
+    // request for Cassandra to schedule instead of two — on the node, each request costs its
+    // threads' wake-ups more than its rows (docs/subscriptions.md, "Capacity"), and this is the
+    // most frequent write. On a cluster the coordinator forwards the second row to its
+    // replicas, the hop the driver's token-aware routing saved: one small row.
+    await db.batch(
+      [
+        {
+          query:
+            'UPDATE robots_by_id SET last_heartbeat_at = ?, battery_percent = ?, latitude = ?, longitude = ?, heading = ? WHERE robot_id = ?',
+          params: [...values, current.id],
+        },
+        pages.updateHeartbeat(current, values),
+      ],
+      { logged: false, idempotent: true },
+    );
     return {
       ...current,
       lastHeartbeatAt: sample.recordedAt,
