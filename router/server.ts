@@ -215,7 +215,7 @@ function graphqlPipelineOf(config: RouterConfig, parts: Collaborators): GraphQLH
     rateLimit: rateLimitStage(parts),
     readBody,
     cacheLookup: cacheLookupStage({ ...cacheOptions, supergraph: parts.supergraph }),
-    singleFlight: singleFlightStage(cacheOptions),
+    singleFlight: singleFlightStage({ ...cacheOptions, versions }),
     admission: admissionStage({
       executionLimit: parts.executionLimit,
       metrics,

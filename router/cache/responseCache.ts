@@ -41,7 +41,15 @@ import type { RedisClient } from '../../platform/redis/client.js';
 import type { RouterMetrics } from '../metrics.js';
 import { entryKey, type CachePolicy } from './keys.js';
 import { LOCAL_TTL_CAP_MS, LocalLayer, type CachedResponse } from './localLayer.js';
+import { EPOCH_FIELD, SEQ_FIELD, VERSIONS_KEY } from './purgeScript.js';
 import type { RecordedVersions, TagVersions, VersionSnapshot } from './tagVersions.js';
+/** A leader's answer as its followers may take it (ResponseCache.shareAnswer). */
+export interface SharedAnswer {
+  readonly response: CachedResponse;
+  /** The versions known before the leader's fetches. */
+  readonly snapshot: VersionSnapshot;
+}
+
 /** How long an execution counts toward admission (RESPONSE_CACHE_MIN_USES). */
 const MIN_USES_WINDOW_MS = 600_000;
 
@@ -51,7 +59,10 @@ export class ResponseCache {
     max: 50_000,
     ttl: 600_000,
   });
-  private readonly inflight = new Map<string, { done: Promise<void>; followers: number }>();
+  private readonly inflight = new Map<
+    string,
+    { done: Promise<void>; followers: number; answer?: SharedAnswer }
+  >();
   /** Executions so far of keys not yet stored (for admission); ~100 bytes a key. */
   private readonly uses = new LRUCache<string, number>({ max: 50_000, ttl: MIN_USES_WINDOW_MS });
   private readonly minUses: number;
@@ -184,17 +195,40 @@ export class ResponseCache {
   async singleFlight(
     flightKey: string,
     compute: () => Promise<void>,
-  ): Promise<'leader' | 'follower'> {
+    /** Called at once when this caller joins a running flight (before it waits). */
+    onFollow?: () => void,
+  ): Promise<{ role: 'leader' } | { role: 'follower'; answer: SharedAnswer | undefined }> {
     const running = this.inflight.get(flightKey);
     if (running) {
       running.followers += 1;
+      onFollow?.();
       await running.done.catch(() => undefined);
-      return 'follower';
+      return { role: 'follower', answer: running.answer };
     }
     const flight = { done: compute().finally(() => this.inflight.delete(flightKey)), followers: 0 };
     this.inflight.set(flightKey, flight);
     await flight.done;
-    return 'leader';
+    return { role: 'leader' };
+  }
+
+  /**
+   * The leader's answer, offered to the followers of its flight (set before its store, which a
+   * write landing meanwhile refuses): each decides whether it may take it (singleFlight.ts).
+   */
+  shareAnswer(flightKey: string, answer: () => SharedAnswer): void {
+    const flight = this.inflight.get(flightKey);
+    if (flight && flight.followers > 0) flight.answer = answer();
+  }
+
+  /** The key an entry of this request would have for this caller under `scope`. */
+  keyOf(requestHash: string, identity: Identity, scope: CachePolicy['scope'], restricted: boolean) {
+    return entryKey(requestHash, identity, scope, restricted);
+  }
+
+  /** The shared versions' epoch and sequence as Redis holds them now. */
+  async versionState(): Promise<{ epoch: string; seq: number } | undefined> {
+    const [epoch, seq] = await this.redis.hmget(VERSIONS_KEY, EPOCH_FIELD, SEQ_FIELD);
+    return epoch ? { epoch, seq: Number(seq ?? 0) } : undefined;
   }
 
   async close(): Promise<void> {

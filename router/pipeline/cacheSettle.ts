@@ -35,6 +35,7 @@ export function cacheSettleStage(deps: {
         await cache.rememberUncacheable(requestHash);
         return;
       }
+      offerToFollowers(cache, requestHash, state, body, contentType);
       await cache.store(
         requestHash,
         auth.identity,
@@ -56,4 +57,28 @@ export function cacheSettleStage(deps: {
     await settle(responseCache, state.requestHash, state, body);
     if (!isProduction) state.res.setHeader('x-cache', state.cacheKey ? 'MISS' : 'UNKNOWN');
   };
+}
+
+/**
+ * Offers a storable answer to the requests waiting on this execution (singleFlight.ts decides
+ * whether each may take it), if they are owed the same answer: the flight was this caller's own
+ * (no cache key yet), or its key is the one the answer's final scope gives (an execution that
+ * turned PRIVATE is never handed to the other callers of a PUBLIC key).
+ */
+function offerToFollowers(
+  cache: ResponseCache,
+  requestHash: string,
+  state: RequestState,
+  body: string,
+  contentType: string,
+): void {
+  const { flightKey, cacheKey, snapshot, auth, cache: fetched } = state;
+  if (!flightKey || !snapshot || !fetched.policy) return;
+  const restricted = auth.requireTrustedDocuments;
+  const finalKey = cache.keyOf(requestHash, auth.identity, fetched.policy.scope, restricted);
+  if (cacheKey !== undefined && cacheKey !== finalKey) return;
+  cache.shareAnswer(flightKey, () => ({
+    response: { body: Buffer.from(body, 'utf8'), contentType },
+    snapshot,
+  }));
 }

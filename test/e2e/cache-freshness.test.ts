@@ -286,4 +286,52 @@ describe('the response cache stays fresh under a live fleet', () => {
     const read = await readBattery(b, token, id);
     assert.equal(read.battery, 91, `x-cache ${read.cache}`);
   });
+
+  // Single-flight followers (pipeline/singleFlight.ts `mayTake`): a read that joins one in flight
+  // takes the leader's answer only if no write was purged between the leader's snapshot and its
+  // own arrival. `slow`'s fleet answers take 600 ms, so both reads are in flight at once.
+  const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+  const fleetFetches = () =>
+    slow.routerMetric('fleetgraph_router_subgraph_fetches_total', { subgraph: 'fleet' });
+
+  it("when a read joins one in flight and a write lands only after it arrived, then it takes the leader's answer: one execution", async () => {
+    const id = robot(4);
+    await writeBattery(a, token, id, 40);
+    await readBattery(slow, token, id); // its policy is known from now on: both share one key
+    const before = await fleetFetches();
+    proxy.delay(600);
+    try {
+      const leader = readBattery(slow, token, id);
+      await sleep(100);
+      const follower = readBattery(slow, token, id); // arrives before the write
+      await sleep(200);
+      // Acknowledged while both wait (concurrent with both): the leader's store is refused.
+      await writeBattery(a, token, id, 41);
+      const [first, second] = await Promise.all([leader, follower]);
+      assert.equal(first.battery, 40);
+      assert.equal(second.battery, 40, "the follower took the leader's answer");
+      assert.equal((await fleetFetches()) - before, 1, 'one execution for both');
+    } finally {
+      proxy.pass();
+    }
+    assert.equal((await readBattery(slow, token, id)).battery, 41, 'the next read is fresh');
+  });
+
+  it('when a read joins one in flight after a write was acknowledged, then it does not take the older answer', async () => {
+    const id = robot(5);
+    await writeBattery(a, token, id, 50);
+    await readBattery(slow, token, id);
+    proxy.delay(600);
+    try {
+      const leader = readBattery(slow, token, id);
+      await sleep(200); // the leader has read 50 by now
+      await writeBattery(a, token, id, 51); // acknowledged while the leader is in flight
+      const follower = readBattery(slow, token, id); // joins the flight after the ack
+      assert.equal((await leader).battery, 50);
+      const read = await follower;
+      assert.equal(read.battery, 51, `read after the acknowledged write (x-cache ${read.cache})`);
+    } finally {
+      proxy.pass();
+    }
+  });
 });
