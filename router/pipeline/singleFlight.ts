@@ -19,9 +19,9 @@ export function singleFlightStage(
   return async function singleFlight(state, run) {
     const { requestHash, flightKey } = state;
     if (!responseCache || !requestHash || !flightKey || !responseCache.available) return run(state);
-    // Read once this request has arrived: Redis's sequence then covers every purge of a write
-    // acknowledged before it (a purge lands before its write is acknowledged).
-    // And whether this instance had every purge of its own confirmed by Redis then.
+    // Taken as this request joins a flight ({@link mayTake}): Redis's sequence, which then covers
+    // every purge of a write acknowledged before it (a purge lands before its write is
+    // acknowledged), and whether Redis had confirmed every purge this instance made.
     let arrival: Promise<{ epoch: string; seq: number } | undefined> | undefined;
     let confirmedAtArrival = false;
     const joined = await responseCache.singleFlight(
