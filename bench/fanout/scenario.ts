@@ -479,14 +479,21 @@ function analyse(pool: SubscriberPool, figures: WriteFigures): FanOutResult['del
     eventsByRobot.set(event.robotId, [...(eventsByRobot.get(event.robotId) ?? []), index]);
   });
   const writeOf = new Map<number, WriteRecord>();
+  const warmupLeftovers = new Set<number>();
   let byOrder = 0;
   let byBattery = 0;
   for (const [robotId, indexes] of eventsByRobot) {
     const writes = writesByRobot.get(robotId) ?? [];
     indexes.sort((a, b) => compareIds(pool.events[a]!.id, pool.events[b]!.id));
-    if (indexes.length === writes.length) {
-      indexes.forEach((index, k) => writeOf.set(index, writes[k]!));
-      byOrder += indexes.length;
+    // More events than writes, and every write of the robot acknowledged: the first ones are
+    // the warm-up's, still on their way when the window began (on a cold Cassandra one run
+    // counted 1,006,000 deliveries of 1,000,000); they are left unmatched.
+    const extra = indexes.length - writes.length;
+    const allAcked = writes.every((w) => w.ackAt !== undefined);
+    if (extra >= 0 && (extra === 0 || allAcked)) {
+      for (const index of indexes.slice(0, extra)) warmupLeftovers.add(index);
+      indexes.slice(extra).forEach((index, k) => writeOf.set(index, writes[k]!));
+      byOrder += writes.length;
     } else {
       // An event seen by nobody (or a write that failed after publishing): match by battery.
       for (const index of indexes) {
@@ -534,7 +541,9 @@ function analyse(pool: SubscriberPool, figures: WriteFigures): FanOutResult['del
       spreads.push(last - first);
     }
   }
-  const unmatchedEvents = pool.events.filter((_, index) => !writeOf.has(index)).length;
+  const unmatchedEvents = pool.events.filter(
+    (_, index) => !writeOf.has(index) && !warmupLeftovers.has(index),
+  ).length;
   const subscribers = pool.perSubscriber(counted);
   const expectedTotal = acked.length * subscribers.length;
   const receivedTotal = subscribers.reduce((s, x) => s + x.received, 0);
@@ -548,6 +557,7 @@ function analyse(pool: SubscriberPool, figures: WriteFigures): FanOutResult['del
       byBattery === 0
         ? 'per robot, in order (every robot: as many events as writes)'
         : `per robot in order (${byOrder} events), by battery value where a robot's counts differ (${byBattery})`,
+    warmupLeftovers: warmupLeftovers.size,
     eventsExpected: acked.length,
     eventsSeen: counted.size,
     unmatchedEvents,

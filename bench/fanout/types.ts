@@ -83,6 +83,8 @@ export interface FanOutResult {
     /** How events were matched to writes: per robot by order, else by battery value. */
     readonly matching: string;
     /** Acknowledged writes of the window: each publishes one event every subscriber should get. */
+    /** Warm-up events that reached the subscribers only in the window (not counted). */
+    readonly warmupLeftovers: number;
     readonly eventsExpected: number;
     /** Of those, events some subscriber received. */
     readonly eventsSeen: number;
