@@ -56,12 +56,18 @@ describe('cache invalidation: tenant-scoped for org admins, everything for opera
     const body = (await response.json()) as { data?: { robot?: { status: string } } };
     return { cache: response.headers.get('x-cache'), status: body.data?.robot?.status };
   };
-  /** Reads until the response cache answers (stored on first use: RESPONSE_CACHE_MIN_USES=1). */
+  /**
+   * Reads until the response cache answers (stored on first use: RESPONSE_CACHE_MIN_USES=1). At
+   * most a few reads: a read whose execution overlaps a purge is rightly not stored, and right
+   * after start-up the router's first sight of a subgraph's policy fingerprint is such a purge
+   * (`policy:<subgraph>` on this fresh Redis), which once made the second read a MISS in CI.
+   */
   const cached = async (id: string) => {
-    await readRobot(id);
-    const hit = await readRobot(id);
-    assert.equal(hit.cache, 'HIT', 'the read is served from the cache');
-    return hit;
+    let read = await readRobot(id);
+    for (let attempt = 0; attempt < 4 && read.cache !== 'HIT'; attempt++)
+      read = await readRobot(id);
+    assert.equal(read.cache, 'HIT', 'the read is served from the cache');
+    return read;
   };
 
   before(async () => {
