@@ -220,11 +220,6 @@ export class ResponseCache {
     if (flight && flight.followers > 0) flight.answer = answer();
   }
 
-  /** The key an entry of this request would have for this caller under `scope`. */
-  keyOf(requestHash: string, identity: Identity, scope: CachePolicy['scope'], restricted: boolean) {
-    return entryKey(requestHash, identity, scope, restricted);
-  }
-
   /** The shared versions' epoch and sequence as Redis holds them now. */
   async versionState(): Promise<{ epoch: string; seq: number } | undefined> {
     const [epoch, seq] = await this.redis.hmget(VERSIONS_KEY, EPOCH_FIELD, SEQ_FIELD);

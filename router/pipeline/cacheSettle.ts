@@ -4,6 +4,7 @@
  * query's response, or remember that the request is not cacheable. Redis trouble only costs
  * the cache, never the request (an unconfirmed purge is retried, tagVersions.ts).
  */
+import { entryKey } from '../cache/keys.js';
 import type { ResponseCache } from '../cache/responseCache.js';
 import type { TagVersions } from '../cache/tagVersions.js';
 import type { RouterMetrics } from '../metrics.js';
@@ -75,7 +76,7 @@ function offerToFollowers(
   const { flightKey, cacheKey, snapshot, auth, cache: fetched } = state;
   if (!flightKey || !snapshot || !fetched.policy) return;
   const restricted = auth.requireTrustedDocuments;
-  const finalKey = cache.keyOf(requestHash, auth.identity, fetched.policy.scope, restricted);
+  const finalKey = entryKey(requestHash, auth.identity, fetched.policy.scope, restricted);
   if (cacheKey !== undefined && cacheKey !== finalKey) return;
   cache.shareAnswer(flightKey, () => ({
     response: { body: Buffer.from(body, 'utf8'), contentType },
