@@ -79,6 +79,11 @@ export const ROUTER_NODE_FLAGS: readonly string[] = process.env.BENCH_ROUTER_NOD
       .split(' ')
       .filter(Boolean);
 
+/** V8 flags for the subgraphs: none by default, as they are started elsewhere; to compare GC settings. */
+const SUBGRAPH_NODE_FLAGS: readonly string[] = (process.env.BENCH_SUBGRAPH_NODE_FLAGS ?? '')
+  .split(' ')
+  .filter(Boolean);
+
 export function commonEnv(keyspace: string): Record<string, string> {
   return {
     FLEETGRAPH_ENV: 'production',
@@ -122,6 +127,7 @@ export function subgraphSpecs(
       ...(mode === 'naive' ? { BENCH_SUBGRAPH: name } : {}),
     },
     ready: { get: '/healthz' },
+    nodeArgs: SUBGRAPH_NODE_FLAGS,
   }));
 }
 
