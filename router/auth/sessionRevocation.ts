@@ -1,6 +1,7 @@
 /**
  * "Has this JWT's session been revoked?" — asked of the sessions subgraph
- * (`Query.sessionValidity`, one Cassandra partition read) and cached in Redis. Tokens without a
+ * (`Query.sessionValidity`, one Cassandra partition read; the sessions of one turn of the event
+ * loop's concurrent requests together, sessionsFieldBatch.ts) and cached in Redis. Tokens without a
  * session are checked against the user's "signed out everywhere" mark instead (tokenCutoffs.ts).
  *
  * @remarks
@@ -32,12 +33,11 @@
  */
 import { LRUCache } from 'lru-cache';
 import type { RedisClient } from '../../platform/redis/client.js';
-import { askSessions, type SessionsSubgraph } from './sessionsQuery.js';
+import type { SessionsSubgraph } from './sessionsQuery.js';
+import { SessionsFieldBatch } from './sessionsFieldBatch.js';
 import { TokenCutoffs, type TokenState } from './tokenCutoffs.js';
 
 export type SessionState = 'active' | 'revoked' | 'expired' | 'unknown' | 'unavailable';
-
-const QUERY = 'query SessionValidity($id: ID!) { sessionValidity(id: $id) { active reason } }';
 
 /** An active answer is also kept in process this long, saving a Redis round trip per request. */
 const LOCAL_ACTIVE_MS = 1000;
@@ -58,6 +58,11 @@ export class SessionRevocationCheck {
 
   private readonly cutoffs: TokenCutoffs;
   private readonly subgraph: SessionsSubgraph;
+  /** `sessionValidity`, asked for the sessions of concurrent requests together. */
+  private readonly validities: SessionsFieldBatch<
+    { id: string },
+    { active: boolean; reason: string | null }
+  >;
 
   constructor(
     private readonly options: {
@@ -70,6 +75,12 @@ export class SessionRevocationCheck {
   ) {
     const { sessionsUrl: url, signingSecret, timeoutMs, redis, activeTtlSeconds } = options;
     this.subgraph = { url, signingSecret, timeoutMs };
+    this.validities = new SessionsFieldBatch(this.subgraph, {
+      operationName: 'SessionValidity',
+      field: 'sessionValidity',
+      argumentNames: ['id'],
+      selection: '{ active reason }',
+    });
     this.cutoffs = new TokenCutoffs({
       subgraph: this.subgraph,
       redis,
@@ -149,10 +160,7 @@ export class SessionRevocationCheck {
   }
 
   private async ask(sessionId: string): Promise<SessionState> {
-    const data = await askSessions<{
-      sessionValidity?: { active: boolean; reason: string | null } | null;
-    }>(this.subgraph, QUERY, { id: sessionId });
-    const validity = data?.sessionValidity;
+    const validity = (await this.validities.ask({ id: sessionId }))?.value;
     if (!validity) return 'unavailable';
     if (validity.active) return 'active';
     return validity.reason === 'revoked' || validity.reason === 'expired'

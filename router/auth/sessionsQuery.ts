@@ -14,12 +14,21 @@ export interface SessionsSubgraph {
 
 const ROUTER = { kind: 'service', service: 'router' } as const;
 
-/** The query's `data`, or undefined when the subgraph did not answer with it. */
+/** What the subgraph answered: `data`, and the first element of each error's `path`. */
+export interface SessionsAnswer<T> {
+  readonly data: T;
+  /** Root fields (or aliases) that have an error: their value, even when null, is no answer. */
+  readonly failedFields: ReadonlySet<string>;
+  /** An error that names no field (the whole request failed). */
+  readonly failedWhole: boolean;
+}
+
+/** The subgraph's answer, or undefined when it did not answer with `data`. */
 export async function askSessions<T>(
   subgraph: SessionsSubgraph,
   query: string,
   variables: Record<string, unknown>,
-): Promise<T | undefined> {
+): Promise<SessionsAnswer<T> | undefined> {
   const url = subgraph.url();
   const at = url.indexOf('?');
   const body = JSON.stringify({ query, variables });
@@ -40,8 +49,19 @@ export async function askSessions<T>(
       // drips its body hold authentication for as long as it drips.
       signal: AbortSignal.timeout(subgraph.timeoutMs),
     });
-    const answer = (await response.body.json()) as { data?: T | null };
-    return answer.data ?? undefined;
+    const answer = (await response.body.json()) as {
+      data?: T | null;
+      errors?: readonly { path?: readonly (string | number)[] }[];
+    };
+    if (answer.data === null || answer.data === undefined) return undefined;
+    const failedFields = new Set<string>();
+    let failedWhole = false;
+    for (const error of answer.errors ?? []) {
+      const field = error.path?.[0];
+      if (typeof field === 'string') failedFields.add(field);
+      else failedWhole = true;
+    }
+    return { data: answer.data, failedFields, failedWhole };
   } catch {
     return undefined;
   }

@@ -14,18 +14,17 @@
  * Cached like an active session (sessionRevocation.ts): in Redis for SESSION_CHECK_CACHE_SECONDS
  * under `token-cutoff:<user id>` (one string, single-key commands: cluster-safe), in process
  * for at most 1 s; both are forgotten when this router hears a write to the user
- * ({@link TokenCutoffs.forget}). A mark only moves forward, so a stale copy can only let a
+ * ({@link TokenCutoffs.forget}). Asked for the users of concurrent requests together
+ * (sessionsFieldBatch.ts). A mark only moves forward, so a stale copy can only let a
  * token through late, never refuse one wrongly. When the subgraph cannot answer, the mark this
  * router last learned within STALE_IF_UNAVAILABLE_MS still applies; without one, fail closed.
  */
 import { LRUCache } from 'lru-cache';
 import type { RedisClient } from '../../platform/redis/client.js';
-import { askSessions, type SessionsSubgraph } from './sessionsQuery.js';
+import { SessionsFieldBatch } from './sessionsFieldBatch.js';
+import type { SessionsSubgraph } from './sessionsQuery.js';
 
 export type TokenState = 'active' | 'revoked' | 'unavailable';
-
-const QUERY =
-  'query TokensRevokedBefore($userId: ID!, $organizationId: ID!) { tokensRevokedBefore(userId: $userId, organizationId: $organizationId) }';
 
 /** A user's mark in one organization: ms since epoch, 0 when never signed out everywhere. */
 interface Cutoff {
@@ -38,6 +37,8 @@ const LOCAL_MS = 1000;
 export class TokenCutoffs {
   private readonly local = new LRUCache<string, Cutoff>({ max: 50_000 });
   private readonly lastKnown: LRUCache<string, Cutoff>;
+  /** `tokensRevokedBefore`, asked for the users of concurrent requests together. */
+  private readonly marks: SessionsFieldBatch<{ userId: string; organizationId: string }, string>;
 
   constructor(
     private readonly options: {
@@ -48,6 +49,12 @@ export class TokenCutoffs {
     },
   ) {
     this.lastKnown = new LRUCache({ max: 100_000, ttl: options.staleIfUnavailableMs });
+    this.marks = new SessionsFieldBatch(options.subgraph, {
+      operationName: 'TokensRevokedBefore',
+      field: 'tokensRevokedBefore',
+      argumentNames: ['userId', 'organizationId'],
+      selection: '',
+    });
   }
 
   /** Whether a token of this user and organization issued at `issuedAt` (s) may be used. */
@@ -57,9 +64,15 @@ export class TokenCutoffs {
     return issuedAt * 1000 <= before ? 'revoked' : 'active';
   }
 
-  /** Forgets the user's cached mark: here, and in Redis when `shared`. */
+  /**
+   * Forgets the user's cached mark: here, and in Redis when `shared`. The last known one too: a
+   * write to the user may have moved it (revokeAllSessions), and applying the old one while the
+   * subgraph cannot answer would let the tokens just revoked through (as sessionRevocation.ts
+   * drops a session's last "active" on a write to it).
+   */
   async forget(userId: string, shared: boolean): Promise<void> {
     this.local.delete(userId);
+    this.lastKnown.delete(userId);
     if (shared) await this.options.redis.del(`token-cutoff:${userId}`).catch(() => undefined);
   }
 
@@ -78,16 +91,13 @@ export class TokenCutoffs {
       this.remember(userId, cached, 250);
       return cached.before;
     }
-    const data = await askSessions<{ tokensRevokedBefore: string | null }>(
-      this.options.subgraph,
-      QUERY,
-      { userId, organizationId },
-    );
-    if (!data) {
+    // No answer includes a field error: its null is not "never signed out" (sessionsFieldBatch.ts).
+    const answer = await this.marks.ask({ userId, organizationId });
+    if (!answer) {
       const known = this.lastKnown.get(userId);
       return known?.organizationId === organizationId ? known.before : undefined;
     }
-    const before = data.tokensRevokedBefore ? Date.parse(data.tokensRevokedBefore) : 0;
+    const before = answer.value ? Date.parse(answer.value) : 0;
     if (!Number.isFinite(before)) return undefined;
     const cutoff = { organizationId, before };
     this.remember(userId, cutoff, LOCAL_MS);

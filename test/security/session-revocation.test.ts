@@ -134,6 +134,40 @@ describe('session revocation', () => {
     assert.equal(await statusWithin(federation.url, token, 200, 6000), 200);
   });
 
+  it('when many new sessions are first seen at once, one of them revoked, then the router asks the sessions subgraph about them together and refuses only the revoked one', async () => {
+    const COUNT = 16;
+    const users = Array.from({ length: COUNT }, () => randomUUID());
+    const sessionIds = await Promise.all(users.map((userId) => startSession(userId)));
+    const tokens = await Promise.all(users.map((userId, i) => mint(userId, sessionIds[i])));
+    // Revoked through the second router, so the first has never seen any of these sessions.
+    const REVOKED = 5;
+    const revoked = await ask(
+      second.url,
+      tokens[REVOKED]!,
+      'mutation($id: ID!) { revokeSession(id: $id) { id } }',
+      { id: sessionIds[REVOKED] },
+    );
+    assert.equal(revoked.status, 200, JSON.stringify(revoked.body));
+
+    const asked = () =>
+      federation.subgraphs.sessions.metric('fleetgraph_graphql_requests_total', {
+        operation: 'SessionValidity',
+      });
+    const before = await asked();
+    const statuses = (await Promise.all(tokens.map((token) => ask(federation.url, token)))).map(
+      (answer) => answer.status,
+    );
+    const requests = (await asked()) - before;
+
+    assert.deepEqual(
+      statuses,
+      tokens.map((_, i) => (i === REVOKED ? 401 : 200)),
+    );
+    // One request per session before (15–16 of 16); now at most two out at a time, the sessions
+    // asked about meanwhile together in the next (5 when written).
+    assert.ok(requests >= 1 && requests <= COUNT / 2, `${requests} sessionValidity requests`);
+  });
+
   it('when a session is revoked through one router, then the other router refuses it at once (not after its cache expires)', async () => {
     const userId = randomUUID();
     const sessionId = await startSession(userId);
