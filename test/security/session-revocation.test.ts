@@ -163,9 +163,11 @@ describe('session revocation', () => {
       statuses,
       tokens.map((_, i) => (i === REVOKED ? 401 : 200)),
     );
-    // One request per session before (15–16 of 16); now at most two out at a time, the sessions
-    // asked about meanwhile together in the next (5 when written).
-    assert.ok(requests >= 1 && requests <= COUNT / 2, `${requests} sessionValidity requests`);
+    // One request per session before (16 of 16); now at most two out at a time, the sessions
+    // asked about meanwhile together in the next. How many requests that makes depends on how
+    // far apart the 16 arrive: 5 on an idle machine, 9 with both cores busy, so the bound is
+    // "fewer than one per session"; the exact rule is checked in test/unit/sessions-field-batch.test.ts.
+    assert.ok(requests >= 1 && requests < COUNT, `${requests} sessionValidity requests`);
   });
 
   it('when a session is revoked through one router, then the other router refuses it at once (not after its cache expires)', async () => {
