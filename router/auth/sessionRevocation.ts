@@ -1,7 +1,7 @@
 /**
  * "Has this JWT's session been revoked?" — asked of the sessions subgraph
- * (`Query.sessionValidity`, one Cassandra partition read; the sessions of one turn of the event
- * loop's concurrent requests together, sessionsFieldBatch.ts) and cached in Redis. Tokens without a
+ * (`Query.sessionValidity`, one Cassandra partition read; the sessions of concurrent requests
+ * asked together, sessionsFieldBatch.ts) and cached in Redis. Tokens without a
  * session are checked against the user's "signed out everywhere" mark instead (tokenCutoffs.ts).
  *
  * @remarks

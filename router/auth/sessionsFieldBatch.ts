@@ -26,14 +26,13 @@
  * and `sub` are already refused unless they are UUIDs, router/auth/jwt.ts; this keeps the batch
  * safe for any caller.)
  */
+import { isUuid } from '../../platform/contract/ids.js';
 import { askSessions, type SessionsSubgraph } from './sessionsQuery.js';
 
 /** Most keys one request asks about; more go in further requests. */
 export const MAX_KEYS_PER_REQUEST = 32;
 /** Requests out at once per question; keys asked about meanwhile wait for one to come back. */
 export const MAX_REQUESTS_IN_FLIGHT = 2;
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** One question the router asks, as a field of the sessions subgraph's Query. */
 export interface SessionsQuestion<TKey extends Readonly<Record<string, string>>> {
@@ -65,8 +64,7 @@ export class SessionsFieldBatch<TKey extends Readonly<Record<string, string>>, T
 
   ask(key: TKey): Promise<Answer<TValue>> {
     const args = this.question.argumentNames.map((name) => key[name]!);
-    if (!args.every((value) => UUID.test(value)))
-      return this.send([key]).then((answers) => answers[0]);
+    if (!args.every(isUuid)) return this.send([key]).then((answers) => answers[0]);
     const id = args.join('/').toLowerCase();
     return new Promise((resolve) => {
       const entry = this.waiting.get(id);

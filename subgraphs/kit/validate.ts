@@ -2,21 +2,17 @@
  * Argument validation shared by resolvers: every failure is a BAD_USER_INPUT naming the argument.
  */
 import { badUserInput } from '../../platform/contract/errors.js';
+import { isUuid } from '../../platform/contract/ids.js';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+export { isUuid };
 
 /** Largest page a connection serves; larger `first` values are refused, not silently cut. */
 export const MAX_PAGE_SIZE = 500;
 /** Most ids one `users(ids:)` / `robots(ids:)` call accepts. */
 export const MAX_IDS_PER_CALL = 500;
 
-export function isUuid(value: unknown): value is string {
-  return typeof value === 'string' && UUID.test(value);
-}
-
 export function requireUuid(argumentName: string, value: string): string {
-  if (!UUID.test(value))
-    throw badUserInput(argumentName, `must be a UUID (got "${truncate(value)}")`);
+  if (!isUuid(value)) throw badUserInput(argumentName, `must be a UUID (got "${truncate(value)}")`);
   return value.toLowerCase();
 }
 

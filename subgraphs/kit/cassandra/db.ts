@@ -9,6 +9,7 @@
 import cassandra from 'cassandra-driver';
 import type { CassandraClient } from '../../../platform/cassandra/client.js';
 import { WRITE_PROFILE } from '../../../platform/cassandra/client.js';
+import { isUuid } from '../../../platform/contract/ids.js';
 import type { SubgraphMetrics } from '../metrics.js';
 import { extractorFor, recordRowTags, recordTags, type TagExtractor } from './entityTags.js';
 
@@ -22,10 +23,9 @@ type Params = readonly unknown[];
 export const IN_GROUP_SIZE = 100;
 /** Rows per page of an `IN` read: multi-row partitions (a user's sessions) are paged. */
 const IN_FETCH_SIZE = 5000;
-const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 function routingKeyOf(key: string): Buffer | undefined {
-  return UUID_PATTERN.test(key) ? cassandra.types.Uuid.fromString(key).getBuffer() : undefined;
+  return isUuid(key) ? cassandra.types.Uuid.fromString(key).getBuffer() : undefined;
 }
 
 export interface ExecuteOptions {
