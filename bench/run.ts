@@ -26,7 +26,8 @@
  * default all), BENCH_TARGETS (comma-separated targets to measure, default all: a quick A/B
  * such as router-cache,bare-http). Live fleet: BENCH_LIVE_READERS (default 8),
  * BENCH_LIVE_WRITES_PER_SECOND (default 30), BENCH_LIVE_DURATION seconds per run (default 10),
- * BENCH_LIVE_VARIANTS (default cache-on,cache-off,two-instances). Fan-out:
+ * BENCH_LIVE_VARIANTS (default cache-on,cache-off,two-instances), BENCH_LIVE_IDENTITIES (default
+ * unset: a new caller per request; N: N credentials handed out in turn). Fan-out:
  * BENCH_FANOUT_SUBSCRIBERS (default 1000), BENCH_FANOUT_USERS (default 50),
  * BENCH_FANOUT_EVENTS_PER_SECOND (default 50), BENCH_FANOUT_SECONDS (default 20),
  * BENCH_FANOUT_POLL_SECONDS (default 10), BENCH_FANOUT_POLL_CONNECTIONS (default 8),
@@ -129,6 +130,9 @@ const settings = {
     seconds: Number(process.env.BENCH_LIVE_DURATION ?? 10),
     variants: (process.env.BENCH_LIVE_VARIANTS?.split(',').map((s) => s.trim()) ??
       LIVE_VARIANTS) as LiveVariantId[],
+    identities: process.env.BENCH_LIVE_IDENTITIES
+      ? Number(process.env.BENCH_LIVE_IDENTITIES)
+      : undefined,
   },
   fanOut: {
     subscribers: Number(process.env.BENCH_FANOUT_SUBSCRIBERS ?? 1000),
@@ -163,6 +167,17 @@ if (!(settings.live.writesPerSecond > 0 && settings.live.writesPerSecond <= 500)
   );
 if (!(settings.live.seconds > 0 && settings.live.seconds <= 120))
   throw new Error(`BENCH_LIVE_DURATION must be in (0, 120] seconds (got ${settings.live.seconds})`);
+if (
+  settings.live.identities !== undefined &&
+  !(
+    Number.isInteger(settings.live.identities) &&
+    settings.live.identities >= 1 &&
+    settings.live.identities <= 2000
+  )
+)
+  throw new Error(
+    `BENCH_LIVE_IDENTITIES must be an integer in [1, 2000] (got ${process.env.BENCH_LIVE_IDENTITIES})`,
+  );
 if (
   settings.live.variants.length === 0 ||
   !settings.live.variants.every((v) => (LIVE_VARIANTS as readonly string[]).includes(v))
@@ -994,6 +1009,7 @@ async function main(): Promise<void> {
             liveWritesPerSecond: settings.live.writesPerSecond,
             liveDurationSeconds: settings.live.seconds,
             liveVariants: settings.live.variants.join(','),
+            liveIdentities: settings.live.identities ?? 'one per request',
           }
         : {}),
       ...(fanOutSeconds

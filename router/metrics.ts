@@ -148,6 +148,12 @@ function cacheMetrics(registers: Registers) {
       help: 'Responses not stored because something they read was purged while they executed',
       registers,
     }),
+    cacheFollowers: new Counter({
+      name: 'fleetgraph_router_cache_followers_total',
+      help: "Requests that found their key's execution already running, by outcome: took_answer (the leader's, or that of an execution started after they came), led_afresh (woke to an answer a write had outdated and led that execution for the others), stored (then found in the cache), ran (executed alone), started_current (the running one was already outdated: led a new one)",
+      labelNames: ['outcome'],
+      registers,
+    }),
     cacheOutdated: new Counter({
       name: 'fleetgraph_router_cache_outdated_total',
       help: 'Entries found in Redis whose recorded tag versions had moved (not served)',

@@ -20,7 +20,7 @@ export function renderLiveFleet(result: LiveFleetResult): string[] {
   const out: string[] = [];
   const s = result.settings;
   out.push(
-    `Fleet (0, ${result.fleet.index}) (${result.fleet.id}), ${result.fleet.robots} robots on the dashboard; ${s.readers} readers, ${s.writesPerSecond} writes/s asked (${s.statusShare}); ${s.rounds} interleaved rounds of ${s.seconds} s per variant. Routers: ${s.routerEnvironment}; hits counted by ${s.hitCounting}.`,
+    `Fleet (0, ${result.fleet.index}) (${result.fleet.id}), ${result.fleet.robots} robots on the dashboard; ${s.readers} readers, ${s.writesPerSecond} writes/s asked (${s.statusShare}); ${s.rounds} interleaved rounds of ${s.seconds} s per variant. Routers: ${s.routerEnvironment}; hits counted by ${s.hitCounting}; callers: ${s.callers ?? 'a new identity for every read and write'}.`,
     '',
     '- A **stale reading** is a robot whose `lastHeartbeatAt` or `batteryPercent`/`status` in a response is older than the newest write to that robot acknowledged (HTTP 200, no errors) before the read started (same process, monotonic clock); a **stale read** has at least one (in brackets: by `x-cache`). **staleness** = read start − ack of the newest write the reading missed; **since 1st missed** = read start − ack of the first write it missed. **unexplained** readings match no write and not the state before the run: must be 0.',
     '- Rows per round, then all rounds pooled; **fresh reads/s** counts reads without a stale reading. **writes/s**: acknowledged writes per second of load.',

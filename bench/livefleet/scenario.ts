@@ -25,7 +25,7 @@ import type { ProcessGroup, Service } from '../lib/processes.js';
 import { ResourceSampler, round } from '../lib/procstat.js';
 import { scrape, sumOf, type Samples } from '../lib/prometheus.js';
 import type { ScenarioResult } from '../lib/results.js';
-import { routerSpec, subgraphSpecs, subgraphUrls } from '../lib/stack.js';
+import { ROUTER_OPS_PORT_OFFSET, routerSpec, subgraphSpecs, subgraphUrls } from '../lib/stack.js';
 import { DASHBOARD } from '../scenarios.js';
 import { WriteLedger } from './ledger.js';
 import { LiveAgents, readOnce, runTraffic, STATUS_EVERY, type TrafficFigures } from './traffic.js';
@@ -59,6 +59,11 @@ export interface LiveFleetSettings {
   readonly warmupSeconds: number;
   readonly dataWarmupSeconds: number;
   readonly variants: readonly LiveVariantId[];
+  /**
+   * BENCH_LIVE_IDENTITIES: how many credentials the readers and writers share, handed out in
+   * turn; undefined, a new caller for every request (the default, the harder case).
+   */
+  readonly identities: number | undefined;
   readonly scale: SeedScale;
   readonly keyspace: string;
 }
@@ -152,7 +157,10 @@ async function startStack(
 }
 
 export async function runLiveFleet(ctx: LiveFleetContext): Promise<ScenarioResult> {
-  const { settings, tokens, log } = ctx;
+  const { settings, log } = ctx;
+  const tokens = settings.identities
+    ? fixedIdentities(ctx.tokens, settings.identities)
+    : ctx.tokens;
   const fleetIndex = liveFleetIndex(settings.scale);
   const fleetId = seedIds.fleet(0, fleetIndex);
   log(
@@ -246,6 +254,9 @@ export async function runLiveFleet(ctx: LiveFleetContext): Promise<ScenarioResul
         statusShare: `1 in ${STATUS_EVERY} writes is updateRobotStatus, the others reportTelemetry (1 sample)`,
         routerEnvironment: `FLEETGRAPH_ENV=${ROUTER_ENVIRONMENT} (routers), production (subgraphs)`,
         hitCounting: 'x-cache response header (HIT ÷ reads); router counters as a cross-check',
+        callers: settings.identities
+          ? `${settings.identities} identities handed out in turn (consoles and robots keeping their credentials; each re-checked every SESSION_CHECK_CACHE_SECONDS)`
+          : 'a new identity for every read and write',
       },
       variants,
       runs,
@@ -268,6 +279,22 @@ export async function runLiveFleet(ctx: LiveFleetContext): Promise<ScenarioResul
   }
 }
 
+/**
+ * `count` tokens of the pool, handed out in turn: 8 consoles and the robots' writers each keeping
+ * their credential, as in production (BENCH_LIVE_IDENTITIES, bench/README.md "Live fleet").
+ */
+function fixedIdentities(pool: TokenPool, count: number): TokenPool {
+  const tokens = Array.from({ length: count }, () => pool.next());
+  let index = 0;
+  return {
+    size: count,
+    next: () => tokens[index++ % count]!,
+    get handedOut() {
+      return index;
+    },
+  };
+}
+
 /** One run with its resources sampled and the reading router's cache counters read around it. */
 async function measure(
   ctx: LiveFleetContext,
@@ -275,7 +302,10 @@ async function measure(
   subgraphs: readonly Service[],
   run: () => Promise<TrafficFigures>,
 ): Promise<{ figures: LiveFigures; traffic: TrafficFigures }> {
-  const counters = () => scrape(endpoints.read.baseUrl).catch(() => undefined);
+  // The router serves /metrics on its operations port only (ROUTER_OPS_PORT), not on the API's.
+  const opsUrl = new URL(endpoints.read.baseUrl);
+  opsUrl.port = String(Number(opsUrl.port) + ROUTER_OPS_PORT_OFFSET);
+  const counters = () => scrape(opsUrl.origin).catch(() => undefined);
   const before = await counters();
   const sampler = new ResourceSampler({
     ...endpoints.routerGroups,
@@ -288,14 +318,26 @@ async function measure(
   const traffic = await run();
   const resources = sampler.stop();
   const after = await counters();
-  const delta = (name: string) =>
-    before && after ? sumOf(after as Samples, name) - sumOf(before as Samples, name) : 0;
+  const delta = (name: string, labels: Readonly<Record<string, string>> = {}) =>
+    before && after
+      ? sumOf(after as Samples, name, labels) - sumOf(before as Samples, name, labels)
+      : 0;
+  const followers = (outcome: string) =>
+    delta('fleetgraph_router_cache_followers_total', { outcome });
   const cacheOn = endpoints.read.spec.env['RESPONSE_CACHE'] === 'true';
   const metricsCache =
     cacheOn && before && after
       ? {
           hits: delta('fleetgraph_router_cache_hits_total'),
           misses: delta('fleetgraph_router_cache_misses_total'),
+          storesRefused: delta('fleetgraph_router_cache_stores_refused_total'),
+          followers: {
+            tookAnswer: followers('took_answer'),
+            stored: followers('stored'),
+            ran: followers('ran'),
+            ledAfresh: followers('led_afresh'),
+            startedCurrent: followers('started_current'),
+          },
         }
       : null;
   const figures = summarise([traffic], cacheOn, metricsCache);
@@ -399,10 +441,20 @@ function summarise(
 function pooled(parts: readonly TrafficFigures[], runs: readonly LiveFleetRun[]): LiveFigures {
   const cacheOn = runs.some((run) => run.hitRatio !== null);
   const counted = runs.filter((run) => run.metricsCache);
+  const total = (pick: (m: NonNullable<LiveFigures['metricsCache']>) => number) =>
+    counted.reduce((s, run) => s + pick(run.metricsCache!), 0);
   const metricsCache = counted.length
     ? {
-        hits: counted.reduce((s, run) => s + run.metricsCache!.hits, 0),
-        misses: counted.reduce((s, run) => s + run.metricsCache!.misses, 0),
+        hits: total((m) => m.hits),
+        misses: total((m) => m.misses),
+        storesRefused: total((m) => m.storesRefused),
+        followers: {
+          tookAnswer: total((m) => m.followers.tookAnswer),
+          stored: total((m) => m.followers.stored),
+          ran: total((m) => m.followers.ran),
+          ledAfresh: total((m) => m.followers.ledAfresh),
+          startedCurrent: total((m) => m.followers.startedCurrent),
+        },
       }
     : null;
   const base = summarise(parts, cacheOn, metricsCache);
@@ -433,6 +485,9 @@ export function summaryLine(variant: LiveVariantId, what: string, f: LiveFigures
   return (
     `live-fleet · ${LIVE_VARIANT_LABELS[variant]} · ${what}: ${f.readsPerSecond.toFixed(0)} reads/s (fresh ${f.freshReadsPerSecond.toFixed(0)}/s), p50 ${f.latencyMs.p50} ms, p99 ${f.latencyMs.p99} ms` +
     (f.hitRatio !== null ? `, hits ${(f.hitRatio * 100).toFixed(0)}%` : '') +
+    (f.metricsCache
+      ? ` (stores refused ${f.metricsCache.storesRefused}; joined a running execution: took its answer ${f.metricsCache.followers.tookAnswer}, found it stored ${f.metricsCache.followers.stored}, ran alone ${f.metricsCache.followers.ran}, led a fresh one for the others ${f.metricsCache.followers.ledAfresh}; started a current one past an outdated one ${f.metricsCache.followers.startedCurrent})`
+      : '') +
     `, ${f.writes.perSecond} writes/s (${f.writes.failed} failed), stale reads ${f.stale.reads} (${f.stale.readings} readings)` +
     (window ? `, staleness p50 ${window.p50} / p99 ${window.p99} / max ${window.max} ms` : '') +
     (f.stale.unexplainedReadings ? `, UNEXPLAINED readings ${f.stale.unexplainedReadings}` : '') +

@@ -31,8 +31,23 @@ export interface LiveFigures {
   readonly hitRatio: number | null;
   /** Reads by x-cache header (HIT, MISS, UNKNOWN; none when the cache is off). */
   readonly xCache: Readonly<Record<string, number>>;
-  /** Cross-check: fleetgraph_router_cache_hits_total / _misses_total deltas of the reading router. */
-  readonly metricsCache: { readonly hits: number; readonly misses: number } | null;
+  /**
+   * The reading router's counters over the run: cache hits and misses (a cross-check of
+   * `hitRatio`), stores refused because a write landed during the execution, and what became of
+   * the requests that joined a running execution of their key (fleetgraph_router_cache_*).
+   */
+  readonly metricsCache: {
+    readonly hits: number;
+    readonly misses: number;
+    readonly storesRefused: number;
+    readonly followers: {
+      readonly tookAnswer: number;
+      readonly stored: number;
+      readonly ran: number;
+      readonly ledAfresh: number;
+      readonly startedCurrent: number;
+    };
+  } | null;
   readonly writes: {
     readonly sent: number;
     readonly acked: number;
@@ -92,6 +107,8 @@ export interface LiveFleetResult {
     readonly statusShare: string;
     readonly routerEnvironment: string;
     readonly hitCounting: string;
+    /** Who the requests come from: a new identity each, or a few handed out in turn. */
+    readonly callers: string;
   };
   readonly variants: readonly LiveVariantId[];
   /** Every round of every variant, in the order run. */

@@ -42,6 +42,7 @@ import type { RouterMetrics } from '../metrics.js';
 import { entryKey, type CachePolicy } from './keys.js';
 import { LOCAL_TTL_CAP_MS, LocalLayer, type CachedResponse } from './localLayer.js';
 import { EPOCH_FIELD, SEQ_FIELD, VERSIONS_KEY } from './purgeScript.js';
+import { Flights, type Flight } from './flights.js';
 import type { RecordedVersions, TagVersions, VersionSnapshot } from './tagVersions.js';
 /** A leader's answer as its followers may take it (ResponseCache.shareAnswer). */
 export interface SharedAnswer {
@@ -59,10 +60,8 @@ export class ResponseCache {
     max: 50_000,
     ttl: 600_000,
   });
-  private readonly inflight = new Map<
-    string,
-    { done: Promise<void>; followers: number; answer?: SharedAnswer }
-  >();
+  /** The executions running per flight key, which concurrent misses wait for (flights.ts). */
+  readonly flights: Flights;
   /** Executions so far of keys not yet stored (for admission); ~100 bytes a key. */
   private readonly uses = new LRUCache<string, number>({ max: 50_000, ttl: MIN_USES_WINDOW_MS });
   private readonly minUses: number;
@@ -74,6 +73,7 @@ export class ResponseCache {
     options: { localMaxBytes?: number; minUses?: number } = {},
   ) {
     this.minUses = options.minUses ?? 2;
+    this.flights = new Flights(versions);
     // 32 MB: the local layer only spares the hottest entries a Redis round trip (each copy
     // lives at most LOCAL_TTL_CAP_MS). At 64 MB, the partner-batch benchmark (every response
     // distinct, so the layer fills and never hits) peaked at 430-532 MB RSS.
@@ -145,12 +145,13 @@ export class ResponseCache {
     readTags: ReadonlySet<string>,
     /** The versions as known before the execution's fetches (TagVersions.snapshot). */
     snapshot: VersionSnapshot | undefined,
-    flightKey?: string,
+    /** The execution's flight, if it led one (its followers count as uses). */
+    flight?: Flight,
   ): Promise<void> {
     const key = entryKey(requestHash, identity, policy.scope, restricted);
     // Callers waiting on this execution (singleFlight) are uses too: concurrent demand is the
     // clearest sign of reuse, and they look for the stored entry next.
-    const waiting = flightKey ? (this.inflight.get(flightKey)?.followers ?? 0) : 0;
+    const waiting = flight?.followers ?? 0;
     const uses = (this.uses.get(key) ?? 0) + 1 + waiting;
     if (uses < this.minUses) {
       // Not admitted yet; the policy is remembered so the next use finds the key.
@@ -189,35 +190,11 @@ export class ResponseCache {
   }
 
   /**
-   * Stampede protection: concurrent misses for one key wait for the first to finish, then
-   * look again. `compute` runs once per key at a time in this process.
-   */
-  async singleFlight(
-    flightKey: string,
-    compute: () => Promise<void>,
-    /** Called at once when this caller joins a running flight (before it waits). */
-    onFollow?: () => void,
-  ): Promise<{ role: 'leader' } | { role: 'follower'; answer: SharedAnswer | undefined }> {
-    const running = this.inflight.get(flightKey);
-    if (running) {
-      running.followers += 1;
-      onFollow?.();
-      await running.done.catch(() => undefined);
-      return { role: 'follower', answer: running.answer };
-    }
-    const flight = { done: compute().finally(() => this.inflight.delete(flightKey)), followers: 0 };
-    this.inflight.set(flightKey, flight);
-    await flight.done;
-    return { role: 'leader' };
-  }
-
-  /**
    * The leader's answer, offered to the followers of its flight (set before its store, which a
    * write landing meanwhile refuses): each decides whether it may take it (singleFlight.ts).
    */
-  shareAnswer(flightKey: string, answer: () => SharedAnswer): void {
-    const flight = this.inflight.get(flightKey);
-    if (flight && flight.followers > 0) flight.answer = answer();
+  shareAnswer(flight: Flight, answer: () => SharedAnswer): void {
+    if (flight.followers > 0) flight.answer = answer();
   }
 
   /** The shared versions' epoch and sequence as Redis holds them now. */

@@ -45,7 +45,7 @@ export function cacheSettleStage(deps: {
         { body, contentType },
         fetched.reads,
         state.snapshot,
-        state.flightKey,
+        state.flight,
       );
     } catch {
       metrics.redisBypasses.inc({ purpose: 'response_cache' });
@@ -73,12 +73,12 @@ function offerToFollowers(
   body: string,
   contentType: string,
 ): void {
-  const { flightKey, cacheKey, snapshot, auth, cache: fetched } = state;
-  if (!flightKey || !snapshot || !fetched.policy) return;
+  const { flight, cacheKey, snapshot, auth, cache: fetched } = state;
+  if (!flight || !snapshot || !fetched.policy) return;
   const restricted = auth.requireTrustedDocuments;
   const finalKey = entryKey(requestHash, auth.identity, fetched.policy.scope, restricted);
   if (cacheKey !== undefined && cacheKey !== finalKey) return;
-  cache.shareAnswer(flightKey, () => ({
+  cache.shareAnswer(flight, () => ({
     response: { body: Buffer.from(body, 'utf8'), contentType },
     snapshot,
   }));

@@ -23,6 +23,8 @@ export function executeStage(deps: {
     const cache = (state.cache = { reads: new Set(), writes: new Set() });
     // Before any fetch: a purge after this moment must keep the response out of the cache.
     state.snapshot = versions?.snapshot();
+    // What the requests arriving meanwhile compare with the purges they know of (flights.ts).
+    if (state.flight) state.flight.snapshot = state.snapshot;
     const response = await apollo.executeHTTPGraphQLRequest({
       httpGraphQLRequest: {
         method: state.method,

@@ -13,6 +13,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { REQUEST_ID_HEADER } from '../../platform/contract/identity.js';
 import { headerReaderOf } from '../../platform/http.js';
 import type { Authentication } from '../auth/authenticate.js';
+import type { Flight } from '../cache/flights.js';
 import type { VersionSnapshot } from '../cache/tagVersions.js';
 import type { RequestCacheState } from '../graphql/context.js';
 
@@ -41,6 +42,8 @@ export class RequestState {
   cacheKey: string | undefined = undefined;
   /** Whose concurrent misses compute once (cacheLookup, singleFlight). */
   flightKey: string | undefined = undefined;
+  /** The flight this request leads, if it does (singleFlight → execute, cacheSettle). */
+  flight: Flight | undefined = undefined;
   /** What the execution's subgraph fetches read and wrote (execute → cacheSettle). */
   cache!: RequestCacheState;
   /** The tag versions as known before the execution's fetches (execute → cacheSettle). */

@@ -1,9 +1,12 @@
 /**
  * Stampede protection, around admission and execution: concurrent misses for one flight key
  * compute once; the others then take the leader's answer when they provably miss no write by
- * it ({@link mayTake}), else read the stored response, else compute themselves. Without a
- * usable cache every request simply runs.
+ * it ({@link mayTake}), else share one execution started after they came (../cache/flights.ts),
+ * else read the stored response, else compute themselves. A request does not wait for an
+ * execution this instance already knows to be outdated for it: it starts the key's current one.
+ * Without a usable cache every request simply runs.
  */
+import type { Flight } from '../cache/flights.js';
 import type { ResponseCache, SharedAnswer } from '../cache/responseCache.js';
 import type { TagVersions } from '../cache/tagVersions.js';
 import { sendCached, type CacheAnswerOptions } from './cacheLookup.js';
@@ -15,33 +18,62 @@ export function singleFlightStage(
     readonly versions: TagVersions | undefined;
   },
 ): (state: RequestState, run: (state: RequestState) => Promise<void>) => Promise<void> {
-  const { responseCache, versions } = deps;
+  const { responseCache, versions, metrics } = deps;
+  const followed = (outcome: string) => metrics.cacheFollowers.inc({ outcome });
   return async function singleFlight(state, run) {
     const { requestHash, flightKey } = state;
     if (!responseCache || !requestHash || !flightKey || !responseCache.available) return run(state);
+    const { flights } = responseCache;
+    const lead = (flight: Flight) => {
+      state.flight = flight;
+      return run(state);
+    };
     // Taken as this request joins a flight ({@link mayTake}): Redis's sequence, which then covers
     // every purge of a write acknowledged before it (a purge lands before its write is
     // acknowledged), and whether Redis had confirmed every purge this instance made.
     let arrival: Promise<{ epoch: string; seq: number } | undefined> | undefined;
     let confirmedAtArrival = false;
-    const joined = await responseCache.singleFlight(
-      flightKey,
-      () => run(state),
-      () => {
+    const arrivedAt = flights.clock;
+    const joined = await flights.join(flightKey, lead, {
+      onFollow: () => {
         confirmedAtArrival = versions?.localUsable === true;
         arrival = responseCache.versionState().catch(() => undefined);
       },
-    );
-    if (joined.role === 'leader') return;
-    const { answer } = joined;
-    if (answer && arrival && confirmedAtArrival && mayTake(answer, await arrival))
-      return sendCached(state.res, answer.response, deps);
+    });
+    if (joined.role === 'leader') {
+      if (joined.replaced) followed('started_current');
+      return;
+    }
+    const mayTakeAnswer = async (answer: SharedAnswer | undefined) =>
+      answer !== undefined &&
+      arrival !== undefined &&
+      confirmedAtArrival &&
+      mayTake(answer, await arrival);
+    if (await mayTakeAnswer(joined.answer)) {
+      followed('took_answer');
+      return sendCached(state.res, joined.answer!.response, deps);
+    }
+    if (joined.answer) {
+      // The answer predates a write acknowledged before this request came. So it does for every
+      // request that joined after that write: they wake together, and share one execution
+      // started after their arrival (flights.ts) rather than each computing alone.
+      const again = await flights.join(flightKey, lead, { startedAfter: arrivedAt });
+      if (again.role === 'leader') return followed('led_afresh');
+      if (await mayTakeAnswer(again.answer)) {
+        followed('took_answer');
+        return sendCached(state.res, again.answer!.response, deps);
+      }
+    }
     const { identity, requireTrustedDocuments: restricted } = state.auth;
     const key =
       state.cacheKey ??
       (await responseCache.keyFor(requestHash, identity, restricted).catch(() => undefined));
     const hit = key ? await responseCache.get(key).catch(() => undefined) : undefined;
-    if (hit) return sendCached(state.res, hit, deps);
+    if (hit) {
+      followed('stored');
+      return sendCached(state.res, hit, deps);
+    }
+    followed('ran');
     return run(state);
   };
 }

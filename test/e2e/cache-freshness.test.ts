@@ -334,4 +334,28 @@ describe('the response cache stays fresh under a live fleet', () => {
       proxy.pass();
     }
   });
+
+  // router/cache/flights.ts: a request does not wait for an execution it cannot take the answer
+  // of only to compute alone afterwards (under a live fleet these were the slowest reads).
+  it('when several reads arrive after a write that the running execution began before, then they share one fresh execution, not one each', async () => {
+    const id = robot(6);
+    await writeBattery(a, token, id, 60);
+    await readBattery(slow, token, id);
+    proxy.delay(600);
+    try {
+      const before = await fleetFetches();
+      const leader = readBattery(slow, token, id);
+      await sleep(200); // the leader has read 60 by now
+      await writeBattery(a, token, id, 61);
+      const late = Array.from({ length: 6 }, () => readBattery(slow, token, id));
+      assert.equal((await leader).battery, 60);
+      for (const read of await Promise.all(late))
+        assert.equal(read.battery, 61, `read after the acknowledged write (x-cache ${read.cache})`);
+      // The leader's execution and one for the six; on the code before, the six each waited for
+      // the leader and then ran alone (7).
+      assert.equal((await fleetFetches()) - before, 2, 'executions');
+    } finally {
+      proxy.pass();
+    }
+  });
 });
