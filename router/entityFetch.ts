@@ -121,9 +121,24 @@ export async function fetchEntities(
   for (const [rep, { at }] of positions) {
     const result = results.get(rep);
     // Distinct objects per position, as the subgraph would send: the gateway merges into them.
-    at.forEach((index, n) => (entities[index] = n === 0 ? result : structuredClone(result)));
+    at.forEach((index, n) => (entities[index] = n === 0 ? result : copyOf(result)));
   }
   return { data: { _entities: entities }, ...(errors ? { errors } : {}) };
+}
+
+/**
+ * A deep copy of an entity: a spread when every value is a scalar (the common case, e.g. a
+ * user's `displayName`: ~80 copies per fleet dashboard, where structuredClone was ~2 % of the
+ * router's busy time), structuredClone otherwise.
+ */
+export function copyOf(value: unknown): unknown {
+  if (value === null || typeof value !== 'object') return value;
+  if (Array.isArray(value) || Object.getPrototypeOf(value) !== Object.prototype)
+    return structuredClone(value);
+  const record = value as Record<string, unknown>;
+  for (const key in record)
+    if (typeof record[key] === 'object' && record[key] !== null) return structuredClone(value);
+  return { ...record };
 }
 
 /**

@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { EntityCache } from '../../router/cache/entityCache.js';
-import { fetchEntities, isEntitiesFetch, type Fetched } from '../../router/entityFetch.js';
+import { copyOf, fetchEntities, isEntitiesFetch, type Fetched } from '../../router/entityFetch.js';
 import type { RouterContext } from '../../router/graphql/context.js';
 
 const QUERY =
@@ -97,6 +97,20 @@ describe('an _entities fetch through the entity cache', () => {
     );
     assert.deepEqual(stored, ['b'], 'the entity with an error is not stored');
     assert.ok(context.cache.reads.has('User:a'), "a hit's tags are the request's too");
+  });
+
+  it('when a representation repeats, then each position gets its own copy, deep when the entity nests', () => {
+    const flat = { __typename: 'User', displayName: 'A', count: 3, active: true, gone: null };
+    const flatCopy = copyOf(flat) as typeof flat;
+    assert.notEqual(flatCopy, flat);
+    assert.deepEqual(flatCopy, flat);
+    const nested = { displayName: 'A', organization: { id: 'o' }, roles: ['viewer'] };
+    const nestedCopy = copyOf(nested) as typeof nested;
+    assert.deepEqual(nestedCopy, nested);
+    assert.notEqual(nestedCopy.organization, nested.organization, 'nested objects are copied too');
+    assert.notEqual(nestedCopy.roles, nested.roles);
+    assert.equal(copyOf(null), null);
+    assert.equal(copyOf('x'), 'x');
   });
 
   it('when every entity is cached, then nothing is sent', async () => {
