@@ -138,12 +138,19 @@ export class EntityCache {
     const results: (CachedEntity | undefined)[] = new Array<undefined>(reps.length);
     const knownScope = this.scopeOfShape.get(shape);
     const scopes: readonly Scope[] = knownScope ? [knownScope] : ['PRIVATE', 'PUBLIC'];
-    const localUsable = this.versions.localUsable;
+    const wanted: { at: number; keys: string[] }[] = [];
+    reps.forEach((rep, at) => {
+      if (this.sightedBefore(shape, caller, rep))
+        wanted.push({ at, keys: scopes.map((scope) => this.keyOf(shape, caller, scope, rep)) });
+    });
+    // In-process copies, once every purge Redis holds was heard here (tagVersions.ts).
+    const localUsable =
+      this.versions.localUsable &&
+      wanted.some(({ keys }) => keys.some((key) => this.local.has(key))) &&
+      (await this.versions.heardAllPurges());
     // Per representation still to ask Redis: its keys, in the order of `scopes`.
     const pending: { at: number; keys: string[] }[] = [];
-    reps.forEach((rep, at) => {
-      if (!this.sightedBefore(shape, caller, rep)) return;
-      const keys = scopes.map((scope) => this.keyOf(shape, caller, scope, rep));
+    wanted.forEach(({ at, keys }) => {
       if (localUsable) {
         for (const key of keys) {
           const local = this.local.get(key);

@@ -47,6 +47,11 @@ export class LocalLayer {
     return this.entries.size;
   }
 
+  /** Whether a copy is held (without counting as a use). */
+  has(key: string): boolean {
+    return this.entries.has(key);
+  }
+
   get(key: string): CachedResponse | undefined {
     return this.entries.get(key);
   }

@@ -109,7 +109,12 @@ export class ResponseCache {
   }
 
   async get(key: string): Promise<CachedResponse | undefined> {
-    if (this.versions.localUsable) {
+    // An in-process copy, once every purge Redis holds was heard here (tagVersions.ts).
+    if (
+      this.versions.localUsable &&
+      this.local.has(key) &&
+      (await this.versions.heardAllPurges())
+    ) {
       const local = this.local.get(key);
       if (local) return local;
     }

@@ -1,24 +1,13 @@
 /**
  * Versioned entity tags: the invalidation state every router instance shares through Redis,
- * whatever its own cache setting. The design and the argument for why it is never stale are in
- * docs/caching.md; in short:
- *
- * - One Redis hash holds a version per tag (`Robot:<id>`, `type:Robot`, `*`, `policy:<name>`),
- *   a sequence `~seq` and an epoch `~epoch`. A purge is one Lua script: `~seq` += 1, every
- *   purged tag's version := `~seq`, and the message is published — atomically, so purges are
- *   totally ordered and their messages arrive in `~seq` order.
- * - An absent tag has version 0 ("never purged in this epoch"). Fields are never removed one by
- *   one; the hash goes as a whole (evicted, flushed, or reset by the script when it grows past
- *   {@link MAX_FIELDS}), and then the epoch goes with it: every recorded version names its
- *   epoch, so a lost hash reads as "everything changed", never as "unchanged".
- * - A response may be stored only if none of its tags moved since a snapshot taken *before*
- *   its subgraph fetches ({@link snapshot}); the entry records the versions it saw. A hit is
- *   served only if the recorded versions are still the current ones ({@link isCurrent}).
- *
- * Why one hash (one key, one slot): purges must be atomic and totally ordered across tags, and
- * a Redis Cluster runs a script only over keys of one slot. The entries themselves (the bulk of
- * the memory) spread over the cluster; the versions hash is small (one field per entity written
- * since the epoch began) and every command on it is O(tags).
+ * whatever its own cache setting (docs/caching.md: the design, and why it is never stale).
+ * One Redis hash holds a version per tag (`Robot:<id>`, `type:Robot`, `*`, `policy:<name>`), a
+ * sequence `~seq` and an epoch `~epoch`; a purge is one Lua script that bumps `~seq`, sets every
+ * purged tag to it and publishes the message, so purges are totally ordered. Fields are never
+ * removed one by one: a lost hash takes its epoch with it and reads as "everything changed". An
+ * entry is stored only if none of its tags moved since a snapshot taken before its fetches, and
+ * served only while its recorded versions are current. One hash (one key, one slot) because a
+ * Redis Cluster runs a script only over keys of one slot; the entries spread over the cluster.
  */
 import { randomUUID } from 'node:crypto';
 import {
@@ -71,20 +60,32 @@ export class TagVersions {
     this.listen();
   }
 
-  /**
-   * Called with what the in-process layer must drop, the moment this instance knows it, and
-   * whether it learned it from its own purge ('local') or another's message ('channel').
-   */
+  /** Called with what in-process layers must drop, from its own purge ('local') or a message. */
   onLocalInvalidation(listener: InvalidationListener): void {
     this.listeners.push(listener);
   }
 
-  /**
-   * Whether in-process copies may be served: only while the invalidation channel is heard
-   * without a gap (a lost message clears the layer, see {@link onMessage}).
-   */
+  /** Whether in-process copies may be kept: the channel is heard without a gap ({@link onMessage}). */
   get localUsable(): boolean {
     return this.subscribed && this.known !== undefined && this.unconfirmed.size === 0;
+  }
+
+  /**
+   * Whether this instance has heard every purge Redis holds now (a round trip sent after the
+   * caller's request arrived): only then may an in-process copy be served. A purge made before
+   * the request is in Redis, but its message may not be handled here yet (another connection, a
+   * network or proxy, or the event loop taking the request first): docs/caching.md, step 4.
+   */
+  async heardAllPurges(): Promise<boolean> {
+    if (!this.localUsable) return false;
+    const state = await this.redis.hmget(VERSIONS_KEY, EPOCH_FIELD, SEQ_FIELD).catch(() => []);
+    const [epoch, seq] = state;
+    return (
+      this.localUsable &&
+      epoch === this.known?.epoch &&
+      this.lastMessageSeq !== undefined &&
+      Number(seq ?? 0) <= this.lastMessageSeq
+    );
   }
 
   /** Taken before an execution's fetches; undefined while the state is unknown (no store). */
@@ -98,9 +99,8 @@ export class TagVersions {
   }
 
   /**
-   * Whether no local invalidation since `mark` touched `tags`. A copy may enter the in-process
-   * layer only then: a purge heard between its check in Redis and its arrival here would
-   * otherwise have nothing to drop, and the copy would outlive the write.
+   * Whether no local invalidation since `mark` touched `tags`: only then may a copy enter an
+   * in-process layer (a purge heard meanwhile would have had nothing to drop).
    */
   untouchedSince(mark: number, tags: readonly string[]): boolean {
     return this.recent.untouchedSince(mark, tags);

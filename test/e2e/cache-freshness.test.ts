@@ -14,10 +14,8 @@ import { seedIds } from '../../scripts/seed-ids.js';
 import { startDelayProxy, type DelayProxy } from '../support/delayProxy.js';
 import { startFederation, tokenFor, type Federation } from '../support/federation.js';
 import { startPrivateRedis } from '../support/privateRedis.js';
+import { readBattery, warm, writeBattery, type Read } from '../support/robotBattery.js';
 
-const ROBOT = 'query Robot($id: ID!) { robot(id: $id) { id batteryPercent } }';
-const UPDATE =
-  'mutation Update($id: ID!, $battery: Float!) { updateRobotStatus(robotId: $id, status: ACTIVE, batteryPercent: $battery) { id batteryPercent } }';
 /** Robots of organization 2's fleet (2, 1), numbered past what any other test file uses. */
 const robot = (n: number) => seedIds.robot(2, 1, 100 + n);
 
@@ -44,38 +42,6 @@ async function sharedRedis(): Promise<SharedRedis> {
     servers: () => [new Redis(redis.url)],
     stop: () => redis.stop(),
   };
-}
-
-interface Read {
-  readonly battery: number | null;
-  readonly cache: string | null;
-}
-
-async function readBattery(federation: Federation, token: string, id: string): Promise<Read> {
-  const response = await fetch(federation.url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-    body: JSON.stringify({ query: ROBOT, variables: { id } }),
-  });
-  const body = (await response.json()) as { data?: { robot: { batteryPercent: number } } };
-  assert.equal(response.status, 200, JSON.stringify(body));
-  return {
-    battery: body.data?.robot.batteryPercent ?? null,
-    cache: response.headers.get('x-cache'),
-  };
-}
-
-async function writeBattery(federation: Federation, token: string, id: string, battery: number) {
-  const response = await federation.query(UPDATE, { id, battery }, { token });
-  assert.equal(response.status, 200);
-  assert.equal(response.body.errors, undefined, JSON.stringify(response.body.errors));
-}
-
-/** Reads until the entry is a HIT (it is stored on its second use). */
-async function warm(federation: Federation, token: string, id: string): Promise<void> {
-  for (let i = 0; i < 10; i++)
-    if ((await readBattery(federation, token, id)).cache === 'HIT') return;
-  assert.fail(`robot ${id} never became a cache hit`);
 }
 
 /**

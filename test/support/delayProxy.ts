@@ -41,23 +41,27 @@ export async function startDelayProxy(): Promise<DelayProxy> {
     if (!upstream) return client.destroy();
     const target = connect(Number(upstream.port), upstream.hostname);
     sockets.add(client).add(target);
-    // Release time of the last piece written to this client: later pieces never overtake it.
+    // Pieces wait in one queue per connection, released in order by one timer: later pieces
+    // never overtake earlier ones (a timer per piece could fire out of order when two come due
+    // in the same millisecond, which garbled a Redis connection's replies).
     let releaseAt = 0;
     let ended = false;
-    const timers = new Set<NodeJS.Timeout>();
-    const releaseAtOrAfter = (piece: Buffer, time: number) => {
+    const queue: { piece: Buffer; at: number }[] = [];
+    let timer: NodeJS.Timeout | undefined;
+    const release = () => {
+      timer = undefined;
       const now = Date.now();
-      releaseAt = Math.max(releaseAt, time);
-      if (releaseAt <= now && timers.size === 0) {
-        client.write(piece);
-        return;
-      }
-      const timer = setTimeout(() => {
-        timers.delete(timer);
+      while (queue.length > 0 && queue[0]!.at <= now) {
+        const { piece } = queue.shift()!;
         if (!client.destroyed) client.write(piece);
-        if (ended && timers.size === 0) client.end();
-      }, releaseAt - now);
-      timers.add(timer);
+      }
+      if (queue.length > 0) timer = setTimeout(release, queue[0]!.at - now);
+      else if (ended) client.end();
+    };
+    const releaseAtOrAfter = (piece: Buffer, time: number) => {
+      releaseAt = Math.max(releaseAt, time);
+      queue.push({ piece, at: releaseAt });
+      if (timer === undefined) release();
     };
     target.on('data', (chunk: Buffer) => {
       const current = mode;
@@ -82,12 +86,12 @@ export async function startDelayProxy(): Promise<DelayProxy> {
     });
     target.on('end', () => {
       ended = true;
-      if (timers.size === 0) client.end();
+      if (queue.length === 0) client.end();
     });
     client.pipe(target);
     const teardown = () => {
-      for (const timer of timers) clearTimeout(timer);
-      timers.clear();
+      clearTimeout(timer);
+      queue.length = 0;
       client.destroy();
       target.destroy();
       sockets.delete(client);
@@ -96,7 +100,7 @@ export async function startDelayProxy(): Promise<DelayProxy> {
     client.on('error', teardown).on('close', teardown);
     target.on('error', teardown).on('close', () => {
       // The upstream hung up (or went away): deliver what is held back, then close.
-      if (timers.size === 0) teardown();
+      if (queue.length === 0) teardown();
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
