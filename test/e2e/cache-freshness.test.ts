@@ -305,8 +305,8 @@ describe('the response cache stays fresh under a live fleet', () => {
   // of only to compute alone afterwards (under a live fleet these were the slowest reads).
   it('when several reads arrive after a write that the running execution began before, then they share one fresh execution, not one each', async () => {
     const id = robot(6);
-    await writeBattery(a, token, id, 60);
-    await readBattery(slow, token, id);
+    await readBattery(slow, token, id); // its policy is known from now on: all share one key
+    await writeBattery(a, token, id, 60); // and nothing stored before it can be served
     proxy.delay(600);
     try {
       const before = await fleetFetches();
@@ -314,12 +314,17 @@ describe('the response cache stays fresh under a live fleet', () => {
       await sleep(200); // the leader has read 60 by now
       await writeBattery(a, token, id, 61);
       const late = Array.from({ length: 6 }, () => readBattery(slow, token, id));
-      assert.equal((await leader).battery, 60);
-      for (const read of await Promise.all(late))
+      const first = await leader;
+      assert.equal(first.battery, 60);
+      const reads = await Promise.all(late);
+      for (const read of reads)
         assert.equal(read.battery, 61, `read after the acknowledged write (x-cache ${read.cache})`);
-      // The leader's execution and one for the six; on the code before, the six each waited for
-      // the leader and then ran alone (7).
-      assert.equal((await fleetFetches()) - before, 2, 'executions');
+      // The leader's execution and at most one for the six; on the code before, the six each
+      // waited for the leader and then ran alone (7). (Once in CI it was 1 with every read
+      // right, the leader's x-cache unrecorded then: hence "at most", and the headers below.)
+      const executions = (await fleetFetches()) - before;
+      const headers = [first, ...reads].map((read) => read.cache).join(' ');
+      assert.ok(executions <= 2, `executions: ${executions} (x-cache ${headers})`);
     } finally {
       proxy.pass();
     }
