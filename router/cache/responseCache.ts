@@ -41,7 +41,6 @@ import type { RedisClient } from '../../platform/redis/client.js';
 import type { RouterMetrics } from '../metrics.js';
 import { entryKey, type CachePolicy } from './keys.js';
 import { LOCAL_TTL_CAP_MS, LocalLayer, type CachedResponse } from './localLayer.js';
-import { EPOCH_FIELD, SEQ_FIELD, VERSIONS_KEY } from './purgeScript.js';
 import { Flights, type Flight } from './flights.js';
 import type { RecordedVersions, TagVersions, VersionSnapshot } from './tagVersions.js';
 /** A leader's answer as its followers may take it (ResponseCache.shareAnswer). */
@@ -200,12 +199,6 @@ export class ResponseCache {
    */
   shareAnswer(flight: Flight, answer: () => SharedAnswer): void {
     if (flight.followers > 0) flight.answer = answer();
-  }
-
-  /** The shared versions' epoch and sequence as Redis holds them now. */
-  async versionState(): Promise<{ epoch: string; seq: number } | undefined> {
-    const [epoch, seq] = await this.redis.hmget(VERSIONS_KEY, EPOCH_FIELD, SEQ_FIELD);
-    return epoch ? { epoch, seq: Number(seq ?? 0) } : undefined;
   }
 
   async close(): Promise<void> {

@@ -78,14 +78,20 @@ export class TagVersions {
    */
   async heardAllPurges(): Promise<boolean> {
     if (!this.localUsable) return false;
-    const state = await this.redis.hmget(VERSIONS_KEY, EPOCH_FIELD, SEQ_FIELD).catch(() => []);
-    const [epoch, seq] = state;
+    const state = await this.inRedis().catch(() => undefined);
     return (
       this.localUsable &&
-      epoch === this.known?.epoch &&
+      state !== undefined &&
+      state.epoch === this.known?.epoch &&
       this.lastMessageSeq !== undefined &&
-      Number(seq ?? 0) <= this.lastMessageSeq
+      state.seq <= this.lastMessageSeq
     );
+  }
+
+  /** The epoch and sequence as Redis holds them now (undefined: no state yet); rejects on errors. */
+  async inRedis(): Promise<{ epoch: string; seq: number } | undefined> {
+    const [epoch, seq] = await this.redis.hmget(VERSIONS_KEY, EPOCH_FIELD, SEQ_FIELD);
+    return epoch ? { epoch, seq: Number(seq ?? 0) } : undefined;
   }
 
   /** Taken before an execution's fetches; undefined while the state is unknown (no store). */
@@ -98,10 +104,7 @@ export class TagVersions {
     return this.recent.mark;
   }
 
-  /**
-   * Whether no local invalidation since `mark` touched `tags`: only then may a copy enter an
-   * in-process layer (a purge heard meanwhile would have had nothing to drop).
-   */
+  /** Whether no local invalidation since `mark` touched `tags` (else a copy may not enter a layer). */
   untouchedSince(mark: number, tags: readonly string[]): boolean {
     return this.recent.untouchedSince(mark, tags);
   }
@@ -128,10 +131,7 @@ export class TagVersions {
     }
   }
 
-  /**
-   * The versions of `tags` if none moved since `snapshot` (so a response computed after it may
-   * be stored under them), or undefined.
-   */
+  /** The versions of `tags` if none moved since `snapshot` (a response may be stored), or undefined. */
   async recordFor(
     tags: readonly string[],
     snapshot: VersionSnapshot | undefined,
@@ -158,10 +158,7 @@ export class TagVersions {
     return true;
   }
 
-  /**
-   * {@link isCurrent} of many entries (an entity fetch's hits) in one HMGET over the union of
-   * their tags; an undefined entry (recorded under no versions) is not current.
-   */
+  /** {@link isCurrent} of many entries in one HMGET over their tags' union; undefined: not current. */
   async areCurrent(entries: readonly (RecordedVersions | undefined)[]): Promise<boolean[]> {
     if (entries.length === 0) return [];
     const fields = new Map<string, number>();
@@ -273,9 +270,9 @@ export class TagVersions {
    * starts empty from there.
    */
   private async refresh(): Promise<void> {
-    const [epoch, seq] = await this.redis.hmget(VERSIONS_KEY, EPOCH_FIELD, SEQ_FIELD);
-    if (epoch) {
-      this.learn({ epoch, seq: Number(seq ?? 0) });
+    const state = await this.inRedis();
+    if (state) {
+      this.learn(state);
     } else {
       // No state yet (a fresh Redis): a purge of nothing creates the epoch for everyone.
       await this.bump([]);

@@ -37,7 +37,7 @@ export function singleFlightStage(
     const joined = await flights.join(flightKey, lead, {
       onFollow: () => {
         confirmedAtArrival = versions?.localUsable === true;
-        arrival = responseCache.versionState().catch(() => undefined);
+        arrival = versions?.inRedis().catch(() => undefined);
       },
     });
     if (joined.role === 'leader') {
