@@ -4,14 +4,14 @@
  * the configuration; everything it builds is given plain options.
  *
  * A GraphQL request's path, one module each (pipeline/handleGraphQL.ts):
- *   1. pipeline/authenticate.ts — the caller (auth/authenticate.ts) → 401 UNAUTHENTICATED,
+ *   1. pipeline/authenticate.ts — the caller (auth/authenticate.ts) → 401 UNAUTHENTICATED; a
+ *      token's revocation check runs on behind 2–4 and is awaited before any answer or execution,
  *   2. pipeline/rateLimit.ts — per API key / user (rateLimit.ts) → 429 RATE_LIMITED,
  *   3. pipeline/readBody.ts, then pipeline/cacheLookup.ts — a cache hit answered unparsed,
  *   4. pipeline/singleFlight.ts (concurrent misses compute once), then pipeline/admission.ts
  *      (executionLimit.ts) → 503 SERVICE_OVERLOADED,
- *   5. pipeline/vetOperation.ts — trusted documents; graphql-armor's depth/alias/token/directive
- *      limits inside Apollo Server (graphql/apolloServer.ts) and the operation's cost with its
- *      variables (graphql/operationCost.ts), before any subgraph is called,
+ *   5. pipeline/vetOperation.ts — trusted documents; graphql-armor's limits (graphql/
+ *      apolloServer.ts) and the operation's cost with its variables (graphql/operationCost.ts),
  *   6. pipeline/execute.ts — planned by @apollo/gateway, its plan run by execution/ (the lean
  *      executor, QUERY_PLAN_EXECUTOR) through SubgraphClient (identity, retries, breaker),
  *   7. pipeline/cacheSettle.ts — purge what was written, store what may be cached.
@@ -53,7 +53,7 @@ import { entityOwnershipCheck } from './ops/entityOwnership.js';
 import { metricsEndpoint } from './ops/metricsEndpoint.js';
 import { readinessEndpoint } from './ops/readiness.js';
 import { admissionStage } from './pipeline/admission.js';
-import { authenticateStage } from './pipeline/authenticate.js';
+import { authenticateStage, confirmNotRevokedStage } from './pipeline/authenticate.js';
 import { cacheLookupStage } from './pipeline/cacheLookup.js';
 import { cacheSettleStage } from './pipeline/cacheSettle.js';
 import { executeStage } from './pipeline/execute.js';
@@ -135,10 +135,7 @@ export async function createRouter(
     subgraphs,
     listen: (port, host) => listen(httpServer, port, host, graphqlPath),
     listenOps: (port, host) => listenOps(opsServer, port, host),
-    /**
-     * Graceful: stop accepting, let in-flight requests finish (up to 10 s) and close their
-     * keep-alive connections (see gracefulCloser), then stop.
-     */
+    // Graceful: stop accepting, let in-flight requests finish (≤ 10 s), close keep-alives.
     close: async () => {
       // Streams first (else the drain waits for them): WebSockets 1012, SSE SERVER_RESTARTING.
       await webSockets.close();
@@ -209,13 +206,16 @@ async function collaboratorsOf(config: RouterConfig, deps: Deps) {
 /** The GraphQL request path, stage by stage (pipeline/handleGraphQL.ts). */
 function graphqlPipelineOf(config: RouterConfig, parts: Collaborators): GraphQLHandler {
   const { metrics, responseCache, versions } = parts;
-  const cacheOptions = { responseCache, metrics, isProduction: config.isProduction };
+  const confirmNotRevoked = confirmNotRevokedStage(parts);
+  const { isProduction } = config;
+  const cacheOptions = { responseCache, metrics, isProduction, confirmNotRevoked };
   return graphqlHandler({
-    authenticate: authenticateStage(parts),
+    authenticate: authenticateStage({ ...parts, deferRevocation: true }),
     rateLimit: rateLimitStage(parts),
     readBody,
     cacheLookup: cacheLookupStage({ ...cacheOptions, supergraph: parts.supergraph }),
     singleFlight: singleFlightStage({ ...cacheOptions, versions }),
+    confirmNotRevoked,
     admission: admissionStage({
       executionLimit: parts.executionLimit,
       metrics,

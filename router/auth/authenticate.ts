@@ -10,6 +10,17 @@
  * Any presented credential that fails is UNAUTHENTICATED — never silently downgraded to anonymous.
  * Failures are counted per client address (failureLimit.ts): past the limit, credentials from
  * that address are refused with `retryAfterSeconds` (429) before any of the checks above.
+ *
+ * **Deferred revocation** (`deferRevocation`, the GraphQL request path only): a token whose
+ * signature verified is accepted at once with its revocation check still running
+ * (`revocation`), so that the request's cache lookup, or its wait for another request's
+ * execution, overlaps the check instead of following it. The check decides before anything is
+ * sent or executed: the pipeline awaits it before answering from the cache or from a shared
+ * execution, and before admitting an execution of its own (pipeline/authenticate.ts,
+ * `confirmNotRevokedStage`). Why: a caller the router has not seen yet (a new session, a sign-in
+ * wave, every request of the benchmarks) waits for a round trip to the sessions subgraph, and
+ * with the check in front that round trip was added to every such read (docs/authorization.md).
+ * Subscriptions and the other callers of {@link Authenticator.check} wait for the whole check.
  */
 import { ANONYMOUS, type Identity } from '../../platform/contract/identity.js';
 import type { ApiKeyStore } from './apiKeys.js';
@@ -24,6 +35,8 @@ export type Authentication =
       readonly rateSubject: string;
       readonly rateClass: string;
       readonly requireTrustedDocuments: boolean;
+      /** Only with `deferRevocation`: the token's revocation check, still running. */
+      readonly revocation?: PendingRevocation;
     }
   | {
       readonly ok: false;
@@ -34,7 +47,18 @@ export type Authentication =
       readonly retryable?: true;
     };
 
-function ourFailure(message: string): Authentication {
+export type Refusal = Extract<Authentication, { ok: false }>;
+export type Accepted = Extract<Authentication, { ok: true }>;
+
+/** Accepted with its revocation check still running: it settles to a refusal or undefined. */
+export type PendingRevocation = Promise<Refusal | undefined>;
+
+export interface AuthenticateOptions {
+  /** Return as soon as the credential verifies; the revocation check settles `revocation`. */
+  readonly deferRevocation?: boolean;
+}
+
+function ourFailure(message: string): Refusal {
   return { ok: false, message, retryable: true };
 }
 
@@ -49,13 +73,19 @@ export class Authenticator {
     },
   ) {}
 
+  /**
+   * The caller's identity, or why not. With `deferRevocation`, an accepted token may carry its
+   * revocation check still running (`revocation`, never rejecting); its refusal counts as a
+   * failed authentication of the address like any other.
+   */
   async authenticate(
     headers: { get(name: string): string | undefined },
     clientAddress: string,
+    options: AuthenticateOptions = {},
   ): Promise<Authentication> {
     const { failures } = this.deps;
     const presented = Boolean(headers.get('authorization') || headers.get('x-api-key'));
-    if (!presented || !failures) return this.check(headers, clientAddress);
+    if (!presented || !failures) return this.check(headers, clientAddress, options);
     const retryAfterSeconds = failures.retryAfterSeconds(clientAddress);
     if (retryAfterSeconds > 0)
       return {
@@ -63,9 +93,17 @@ export class Authenticator {
         message: `Too many failed authentication attempts from this address; retry after ${retryAfterSeconds}s`,
         retryAfterSeconds,
       };
-    const result = await this.check(headers, clientAddress);
-    if (!result.ok && !result.retryable) failures.recordFailure(clientAddress);
-    return result;
+    const result = await this.check(headers, clientAddress, options);
+    if (!result.ok) {
+      if (!result.retryable) failures.recordFailure(clientAddress);
+      return result;
+    }
+    if (!result.revocation) return result;
+    const revocation = result.revocation.then((refusal) => {
+      if (refusal && !refusal.retryable) failures.recordFailure(clientAddress);
+      return refusal;
+    });
+    return { ...result, revocation };
   }
 
   /**
@@ -76,6 +114,7 @@ export class Authenticator {
   async check(
     headers: { get(name: string): string | undefined },
     clientAddress: string,
+    options: AuthenticateOptions = {},
   ): Promise<Authentication> {
     const authorization = headers.get('authorization')?.trim();
     const apiKey =
@@ -105,15 +144,19 @@ export class Authenticator {
       } catch (error) {
         return { ok: false, message: (error as Error).message };
       }
-      const refused = await this.revoked(identity, bearer[1]!);
-      if (refused) return refused;
-      return {
+      // Never rejects: a check that throws is a check that could not be made (fail closed).
+      const revocation = this.revoked(identity, bearer[1]!).catch(() =>
+        ourFailure('The session could not be checked; try again'),
+      );
+      const accepted: Accepted = {
         ok: true,
         identity,
         rateSubject: `user:${identity.userId}`,
         rateClass: 'user',
         requireTrustedDocuments: false,
       };
+      if (options.deferRevocation) return { ...accepted, revocation };
+      return (await revocation) ?? accepted;
     }
     if (!this.deps.allowAnonymous) return { ok: false, message: 'Authentication is required' };
     return {
@@ -126,10 +169,7 @@ export class Authenticator {
   }
 
   /** Why a verified token may no longer be used, or undefined when it may. */
-  private async revoked(
-    identity: UserIdentity,
-    token: string,
-  ): Promise<Authentication | undefined> {
+  private async revoked(identity: UserIdentity, token: string): Promise<Refusal | undefined> {
     const { sessions } = this.deps;
     if (identity.sessionId) {
       const state = await sessions.state(identity.sessionId);

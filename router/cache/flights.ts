@@ -70,11 +70,7 @@ export class Flights {
     options: { readonly onFollow?: () => void; readonly startedAfter?: number } = {},
   ): Promise<FlightRole> {
     const running = this.current.get(key);
-    const joinable =
-      running !== undefined &&
-      running.flight.id > (options.startedAfter ?? 0) &&
-      !this.isOutdated(running.flight);
-    if (running && joinable) {
+    if (running && this.mayJoin(running.flight, options.startedAfter)) {
       running.flight.followers += 1;
       options.onFollow?.();
       await running.done.catch(() => undefined);
@@ -95,6 +91,16 @@ export class Flights {
     this.current.set(key, entry);
     await entry.done;
     return { role: 'leader', replaced: running !== undefined };
+  }
+
+  /** Whether {@link join} would make the caller a follower now (else it would lead). */
+  wouldFollow(key: string): boolean {
+    const running = this.current.get(key);
+    return running !== undefined && this.mayJoin(running.flight, undefined);
+  }
+
+  private mayJoin(flight: Flight, startedAfter: number | undefined): boolean {
+    return flight.id > (startedAfter ?? 0) && !this.isOutdated(flight);
   }
 
   /** Whether this instance knows of a purge after the flight's snapshot (or a new epoch). */

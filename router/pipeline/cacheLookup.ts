@@ -17,6 +17,8 @@ export interface CacheAnswerOptions {
   readonly metrics: RouterMetrics;
   /** Whether to leave out the x-cache header (HIT / MISS / UNKNOWN), a debugging aid. */
   readonly isProduction: boolean;
+  /** The gate of a deferred revocation check (authenticate.ts), passed before any answer. */
+  readonly confirmNotRevoked: (state: RequestState) => Promise<StageOutcome>;
 }
 
 export function cacheLookupStage(
@@ -51,7 +53,7 @@ export function cacheLookupStage(
         state.cacheKey = await responseCache.keyFor(hash, auth.identity, restricted);
         const hit = state.cacheKey ? await responseCache.get(state.cacheKey) : undefined;
         if (hit) {
-          sendCached(state.res, hit, deps);
+          await answerCached(state, hit, deps);
           return ANSWERED;
         }
         if (state.cacheKey) metrics.cacheMisses.inc();
@@ -79,11 +81,17 @@ export function isMutationBody(raw: string | undefined): boolean {
   return raw !== undefined && MUTATION_BODY.test(raw);
 }
 
-export function sendCached(
-  res: ServerResponse,
+/** Answers with a cached or shared response, once the caller's revocation check has passed. */
+export async function answerCached(
+  state: RequestState,
   hit: CachedResponse,
   options: CacheAnswerOptions,
-): void {
+): Promise<void> {
+  if ((await options.confirmNotRevoked(state)) === ANSWERED) return;
+  sendCached(state.res, hit, options);
+}
+
+function sendCached(res: ServerResponse, hit: CachedResponse, options: CacheAnswerOptions): void {
   options.metrics.cacheHits.inc();
   res.statusCode = 200;
   res.setHeader('content-type', hit.contentType);

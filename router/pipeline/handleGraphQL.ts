@@ -2,7 +2,13 @@
  * A GraphQL request's path through the router, one stage per module of this folder:
  *
  *   authenticate → rateLimit → readBody → cacheLookup (a hit is answered here, unparsed)
- *   → singleFlight → admission → vetOperation → execute → cacheSettle → response sent.
+ *   → singleFlight → confirmNotRevoked → admission → vetOperation → execute → cacheSettle
+ *   → response sent.
+ *
+ * A token's revocation check runs on behind rateLimit, readBody, cacheLookup and a wait in
+ * singleFlight (authenticate.ts): confirmNotRevoked is passed before an answer from the cache or
+ * from a shared execution is sent (cacheLookup.ts, answerCached) and before this request's own
+ * execution is admitted.
  *
  * Each stage gets the request's {@link RequestState} and either answers (the path ends) or
  * passes it on; singleFlight and admission wrap the rest of the path, which they may run
@@ -30,6 +36,7 @@ export interface GraphQLStages {
   readonly readBody: Stage;
   readonly cacheLookup: Stage;
   readonly singleFlight: AroundStage;
+  readonly confirmNotRevoked: Stage;
   readonly admission: AroundStage;
   readonly vetOperation: (state: RequestState) => StageOutcome;
   /** Resolves the complete response body, or undefined once a streamed response has ended. */
@@ -46,7 +53,7 @@ export type GraphQLHandler = (
 
 export function graphqlHandler(stages: GraphQLStages): GraphQLHandler {
   const { authenticate, rateLimit, readBody, cacheLookup, singleFlight, admission } = stages;
-  const { vetOperation, execute, cacheSettle } = stages;
+  const { confirmNotRevoked, vetOperation, execute, cacheSettle } = stages;
 
   async function executeAdmitted(state: RequestState): Promise<void> {
     if (vetOperation(state) === ANSWERED) return;
@@ -55,7 +62,10 @@ export function graphqlHandler(stages: GraphQLStages): GraphQLHandler {
     await cacheSettle(state, body);
     state.res.end(body);
   }
-  const admitAndExecute = (state: RequestState) => admission(state, executeAdmitted);
+  async function admitAndExecute(state: RequestState): Promise<void> {
+    if ((await confirmNotRevoked(state)) === ANSWERED) return;
+    return admission(state, executeAdmitted);
+  }
 
   return async function handleGraphQL(req, res, search) {
     const state = new RequestState(req, res, search);

@@ -9,8 +9,8 @@
 import type { Flight } from '../cache/flights.js';
 import type { ResponseCache, SharedAnswer } from '../cache/responseCache.js';
 import type { TagVersions } from '../cache/tagVersions.js';
-import { sendCached, type CacheAnswerOptions } from './cacheLookup.js';
-import type { RequestState } from './requestState.js';
+import { answerCached, type CacheAnswerOptions } from './cacheLookup.js';
+import { ANSWERED, type RequestState } from './requestState.js';
 
 export function singleFlightStage(
   deps: CacheAnswerOptions & {
@@ -24,6 +24,11 @@ export function singleFlightStage(
     const { requestHash, flightKey } = state;
     if (!responseCache || !requestHash || !flightKey || !responseCache.available) return run(state);
     const { flights } = responseCache;
+    // A request whose revocation check is still running does not lead: the requests that would
+    // join its flight would wait for its check as well. It follows, or leads once checked.
+    if (state.revocationPending && !flights.wouldFollow(flightKey)) {
+      if ((await deps.confirmNotRevoked(state)) === ANSWERED) return;
+    }
     const lead = (flight: Flight) => {
       state.flight = flight;
       return run(state);
@@ -51,7 +56,7 @@ export function singleFlightStage(
       mayTake(answer, await arrival);
     if (await mayTakeAnswer(joined.answer)) {
       followed('took_answer');
-      return sendCached(state.res, joined.answer!.response, deps);
+      return answerCached(state, joined.answer!.response, deps);
     }
     if (joined.answer) {
       // The answer predates a write acknowledged before this request came. So it does for every
@@ -61,7 +66,7 @@ export function singleFlightStage(
       if (again.role === 'leader') return followed('led_afresh');
       if (await mayTakeAnswer(again.answer)) {
         followed('took_answer');
-        return sendCached(state.res, again.answer!.response, deps);
+        return answerCached(state, again.answer!.response, deps);
       }
     }
     const { identity, requireTrustedDocuments: restricted } = state.auth;
@@ -71,7 +76,7 @@ export function singleFlightStage(
     const hit = key ? await responseCache.get(key).catch(() => undefined) : undefined;
     if (hit) {
       followed('stored');
-      return sendCached(state.res, hit, deps);
+      return answerCached(state, hit, deps);
     }
     followed('ran');
     return run(state);

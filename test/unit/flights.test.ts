@@ -32,6 +32,22 @@ function heldLeader(versions: TagVersions) {
 const tick = () => new Promise((resolve) => setImmediate(resolve));
 
 describe('flights: concurrent misses of one key', () => {
+  it('when asked whether a newcomer would follow, then it answers as join would decide: no flight or an outdated one, no; a current one, yes', async () => {
+    const { versions, purged } = knownVersions({ epoch: 'e', seq: 5 });
+    const flights = new Flights(versions);
+    assert.equal(flights.wouldFollow('k'), false, 'no flight');
+    const leader = heldLeader(versions);
+    const led = flights.join('k', leader.compute);
+    await tick();
+    assert.equal(flights.wouldFollow('k'), true, 'a current flight');
+    assert.equal(flights.wouldFollow('other'), false, 'another key');
+    purged();
+    assert.equal(flights.wouldFollow('k'), false, 'an outdated flight');
+    leader.release();
+    await led;
+    assert.equal(flights.wouldFollow('k'), false, 'finished');
+  });
+
   it('when nothing was purged since the leader began, then newcomers join its flight', async () => {
     const { versions } = knownVersions({ epoch: 'e', seq: 5 });
     const flights = new Flights(versions);
