@@ -38,10 +38,6 @@ export function authenticateStage(deps: {
     }
     if (!auth.ok) return refuse(state, auth.message, metrics);
     state.auth = auth;
-    if (auth.revocation) {
-      state.revocationPending = true;
-      void auth.revocation.then(() => (state.revocationPending = false));
-    }
     return NEXT;
   };
 }

@@ -32,8 +32,6 @@ export class RequestState {
   readonly method: string;
   /** Set by authenticate, which every other stage follows. */
   auth!: Authenticated;
-  /** The token's revocation check (`auth.revocation`) has not settled yet (authenticate). */
-  revocationPending = false;
   /** The POST body as sent (readBody); undefined for other methods. */
   raw: string | undefined = undefined;
   /** The parsed body (vetOperation), with a trusted document's text filled in. */

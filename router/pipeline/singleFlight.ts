@@ -24,9 +24,10 @@ export function singleFlightStage(
     const { requestHash, flightKey } = state;
     if (!responseCache || !requestHash || !flightKey || !responseCache.available) return run(state);
     const { flights } = responseCache;
-    // A request whose revocation check is still running does not lead: the requests that would
-    // join its flight would wait for its check as well. It follows, or leads once checked.
-    if (state.revocationPending && !flights.wouldFollow(flightKey)) {
+    // A request leads only once its revocation check has passed: the requests that joined its
+    // flight would otherwise wait for its check too, and for nothing if it is refused. Until
+    // then it may follow (the gate is passed again before it is answered).
+    if (state.auth.revocation && !flights.wouldFollow(flightKey)) {
       if ((await deps.confirmNotRevoked(state)) === ANSWERED) return;
     }
     const lead = (flight: Flight) => {
