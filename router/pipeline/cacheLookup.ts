@@ -49,17 +49,18 @@ export function cacheLookupStage(
     if (!responseCache.available) {
       metrics.redisBypasses.inc({ purpose: 'response_cache' });
     } else {
+      let hit: CachedResponse | undefined;
       try {
         state.cacheKey = await responseCache.keyFor(hash, auth.identity, restricted);
-        const hit = state.cacheKey ? await responseCache.get(state.cacheKey) : undefined;
-        if (hit) {
-          await answerCached(state, hit, deps);
-          return ANSWERED;
-        }
-        if (state.cacheKey) metrics.cacheMisses.inc();
+        hit = state.cacheKey ? await responseCache.get(state.cacheKey) : undefined;
+        if (!hit && state.cacheKey) metrics.cacheMisses.inc();
       } catch {
         metrics.redisBypasses.inc({ purpose: 'response_cache' });
         state.cacheKey = undefined;
+      }
+      if (hit) {
+        await answerCached(state, hit, deps);
+        return ANSWERED;
       }
     }
     // Until the policy is known, only this caller's identical requests share a flight.
