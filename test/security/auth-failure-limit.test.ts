@@ -9,6 +9,8 @@ import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { request } from 'node:http';
 import { startFederation, tokenFor, type Federation } from '../support/federation.js';
+import { AUTH_SERVICE } from '../support/subgraphs.js';
+import { seedIds } from '../../scripts/seed-ids.js';
 
 const LIMIT = 5;
 
@@ -117,5 +119,35 @@ describe('failed authentication is limited per address', () => {
     assert.equal(limited.status, 429);
     assert.ok(Number(limited.retryAfter) >= 1);
     assert.equal((await from('127.0.0.6', { authorization: `Bearer ${valid}` })).status, 200);
+  });
+
+  it('when one address presents a revoked session past the limit, then it gets 429: a refusal by the revocation check, which runs behind the request, counts like any other', async () => {
+    const sessions = federation.subgraphs.sessions;
+    const started = await sessions.request<{ startSession: { id: string } }>(
+      'mutation($input: StartSessionInput!) { startSession(input: $input) { id } }',
+      {
+        input: {
+          userId: seedIds.user(0, 1),
+          organizationId: seedIds.organization(0),
+          ttlSeconds: 600,
+        },
+      },
+      AUTH_SERVICE,
+    );
+    const sessionId = started.body.data?.startSession.id;
+    assert.ok(sessionId, JSON.stringify(started.body));
+    const revoked = await sessions.request(
+      'mutation($id: ID!) { revokeSession(id: $id) { id } }',
+      { id: sessionId },
+      AUTH_SERVICE,
+    );
+    assert.equal(revoked.body.errors, undefined, JSON.stringify(revoked.body.errors));
+    const token = await tokenFor(federation.config, 0, 1, ['viewer'], { sessionId });
+    const address = '127.0.0.7';
+    for (let i = 0; i < LIMIT; i++) {
+      const refused = await from(address, { authorization: `Bearer ${token}` });
+      assert.deepEqual([refused.status, refused.code], [401, 'UNAUTHENTICATED']);
+    }
+    assert.equal((await from(address, { authorization: `Bearer ${token}` })).status, 429);
   });
 });
