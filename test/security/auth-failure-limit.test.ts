@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { request } from 'node:http';
 import { startFederation, tokenFor, type Federation } from '../support/federation.js';
-import { AUTH_SERVICE } from '../support/subgraphs.js';
+import { startSession } from '../support/sessions.js';
 import { seedIds } from '../../scripts/seed-ids.js';
 
 const LIMIT = 5;
@@ -122,26 +122,8 @@ describe('failed authentication is limited per address', () => {
   });
 
   it('when one address presents a revoked session past the limit, then it gets 429: a refusal by the revocation check, which runs behind the request, counts like any other', async () => {
-    const sessions = federation.subgraphs.sessions;
-    const started = await sessions.request<{ startSession: { id: string } }>(
-      'mutation($input: StartSessionInput!) { startSession(input: $input) { id } }',
-      {
-        input: {
-          userId: seedIds.user(0, 1),
-          organizationId: seedIds.organization(0),
-          ttlSeconds: 600,
-        },
-      },
-      AUTH_SERVICE,
-    );
-    const sessionId = started.body.data?.startSession.id;
-    assert.ok(sessionId, JSON.stringify(started.body));
-    const revoked = await sessions.request(
-      'mutation($id: ID!) { revokeSession(id: $id) { id } }',
-      { id: sessionId },
-      AUTH_SERVICE,
-    );
-    assert.equal(revoked.body.errors, undefined, JSON.stringify(revoked.body.errors));
+    const user = { userId: seedIds.user(0, 1), organizationId: seedIds.organization(0) };
+    const sessionId = await startSession(federation, user, { revoked: true });
     const token = await tokenFor(federation.config, 0, 1, ['viewer'], { sessionId });
     const address = '127.0.0.7';
     for (let i = 0; i < LIMIT; i++) {

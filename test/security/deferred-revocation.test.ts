@@ -13,7 +13,7 @@ import { seedIds } from '../../scripts/seed-ids.js';
 import { startDelayProxy, type DelayProxy } from '../support/delayProxy.js';
 import { startFederation, tokenFor, type Federation } from '../support/federation.js';
 import { readBattery, warm } from '../support/robotBattery.js';
-import { AUTH_SERVICE } from '../support/subgraphs.js';
+import { startSession } from '../support/sessions.js';
 
 const ORG = 2;
 const USER = 0;
@@ -41,29 +41,19 @@ describe('a revocation check still running when the answer is ready', () => {
 
   /** A token of the same user (so the same cache entries) for a session this router never saw. */
   async function tokenOfNewSession(revoked: boolean): Promise<string> {
-    const sessions = federation.subgraphs.sessions;
-    const started = await sessions.request<{ startSession: { id: string } }>(
-      'mutation($input: StartSessionInput!) { startSession(input: $input) { id } }',
-      {
-        input: {
-          userId: seedIds.user(ORG, USER),
-          organizationId: seedIds.organization(ORG),
-          ttlSeconds: 600,
-        },
-      },
-      AUTH_SERVICE,
-    );
-    const id = started.body.data?.startSession.id;
-    assert.ok(id, JSON.stringify(started.body));
-    if (revoked) {
-      const ended = await sessions.request<{ revokeSession: { id: string } }>(
-        'mutation($id: ID!) { revokeSession(id: $id) { id } }',
-        { id },
-        AUTH_SERVICE,
-      );
-      assert.equal(ended.body.errors, undefined, JSON.stringify(ended.body.errors));
+    const user = { userId: seedIds.user(ORG, USER), organizationId: seedIds.organization(ORG) };
+    const sessionId = await startSession(federation, user, { revoked });
+    return tokenFor(federation.config, ORG, USER, undefined, { sessionId });
+  }
+
+  /** Runs `steps` with every revocation answer held back CHECK_DELAY_MS. */
+  async function whileChecksAreSlow(steps: () => Promise<void>): Promise<void> {
+    proxy.delay(CHECK_DELAY_MS);
+    try {
+      await steps();
+    } finally {
+      proxy.pass();
     }
-    return tokenFor(federation.config, ORG, USER, undefined, { sessionId: id });
   }
 
   async function ask(token: string, id: string) {
@@ -91,20 +81,16 @@ describe('a revocation check still running when the answer is ready', () => {
     const id = robot(0);
     await warm(federation, valid, id);
     const revoked = await tokenOfNewSession(true);
-    proxy.delay(CHECK_DELAY_MS);
-    try {
+    await whileChecksAreSlow(async () => {
       assertRefused(await ask(revoked, id), 'a cached answer');
       // The entry was there to be served: the valid caller (its answer cached) is answered from it.
       assert.equal((await readBattery(federation, valid, id)).cache, 'HIT');
-    } finally {
-      proxy.pass();
-    }
+    });
   });
 
   it("when a revoked session joins another caller's execution, then it is refused, while the other caller is answered", async () => {
     const revoked = await tokenOfNewSession(true);
-    proxy.delay(CHECK_DELAY_MS);
-    try {
+    await whileChecksAreSlow(async () => {
       // Robots not read yet in this file: the valid caller leads an execution, the revoked
       // caller's identical request (same user, same cache key) waits for it and would share it.
       for (const n of [1, 2, 3]) {
@@ -118,15 +104,12 @@ describe('a revocation check still running when the answer is ready', () => {
       }
       // Alone, it leads: refused before its execution is admitted.
       assertRefused(await ask(revoked, robot(5)), 'its own execution');
-    } finally {
-      proxy.pass();
-    }
+    });
   });
 
   it('when a caller whose check is still running asks first, then it does not lead: a caller already checked does not wait for that check', async () => {
     const fresh = await tokenOfNewSession(false);
-    proxy.delay(CHECK_DELAY_MS);
-    try {
+    await whileChecksAreSlow(async () => {
       const id = robot(6); // not read yet in this file: no entry, no flight
       const order: string[] = [];
       const newCaller = ask(fresh, id).then((answer) => (order.push('new caller'), answer));
@@ -137,17 +120,14 @@ describe('a revocation check still running when the answer is ready', () => {
       assert.equal(second.status, 200, second.text);
       // Had the new caller led, the checked caller would have waited for its check and execution.
       assert.deepEqual(order, ['checked caller', 'new caller']);
-    } finally {
-      proxy.pass();
-    }
+    });
   });
 
   it('when a new session is valid, then its cached answer waits for its check and is then served', async () => {
     const id = robot(4);
     await warm(federation, valid, id);
     const fresh = await tokenOfNewSession(false);
-    proxy.delay(CHECK_DELAY_MS);
-    try {
+    await whileChecksAreSlow(async () => {
       const started = performance.now();
       const answer = await ask(fresh, id);
       const elapsed = performance.now() - started;
@@ -155,8 +135,6 @@ describe('a revocation check still running when the answer is ready', () => {
       assert.equal(answer.cache, 'HIT');
       // Not sent before the check could have answered (the proxy holds that answer back).
       assert.ok(elapsed >= CHECK_DELAY_MS - 5, `answered after ${elapsed.toFixed(0)} ms`);
-    } finally {
-      proxy.pass();
-    }
+    });
   });
 });

@@ -16,7 +16,7 @@ import { mintDevelopmentToken } from '../../router/auth/jwt.js';
 import { createRouter, type Router } from '../../router/server.js';
 import { seedIds } from '../../scripts/seed-ids.js';
 import { jwtSecretOf, startFederation, type Federation } from '../support/federation.js';
-import { AUTH_SERVICE } from '../support/subgraphs.js';
+import { startSession } from '../support/sessions.js';
 
 const ORG = seedIds.organization(0);
 
@@ -74,17 +74,8 @@ describe('session revocation', () => {
     return last;
   }
 
-  async function startSession(userId: string): Promise<string> {
-    const { body } = await federation.subgraphs.sessions.request<{
-      startSession: { id: string };
-    }>(
-      'mutation($input: StartSessionInput!) { startSession(input: $input) { id } }',
-      { input: { userId, organizationId: ORG, ttlSeconds: 600 } },
-      AUTH_SERVICE,
-    );
-    assert.ok(body.data?.startSession.id, JSON.stringify(body));
-    return body.data.startSession.id;
-  }
+  const startSessionOf = (userId: string) =>
+    startSession(federation, { userId, organizationId: ORG });
 
   it('when a user signs out everywhere, then their tokens without a session issued before are refused, on both routers, and newer ones accepted', async () => {
     const userId = randomUUID();
@@ -137,7 +128,7 @@ describe('session revocation', () => {
   it('when many new sessions are first seen at once, one of them revoked, then the router asks the sessions subgraph about them together and refuses only the revoked one', async () => {
     const COUNT = 16;
     const users = Array.from({ length: COUNT }, () => randomUUID());
-    const sessionIds = await Promise.all(users.map((userId) => startSession(userId)));
+    const sessionIds = await Promise.all(users.map(startSessionOf));
     const tokens = await Promise.all(users.map((userId, i) => mint(userId, sessionIds[i])));
     // Revoked through the second router, so the first has never seen any of these sessions.
     const REVOKED = 5;
@@ -172,7 +163,7 @@ describe('session revocation', () => {
 
   it('when a session is revoked through one router, then the other router refuses it at once (not after its cache expires)', async () => {
     const userId = randomUUID();
-    const sessionId = await startSession(userId);
+    const sessionId = await startSessionOf(userId);
     const token = await mint(userId, sessionId);
     assert.equal((await ask(federation.url, token)).status, 200);
     assert.equal((await ask(second.url, token)).status, 200);
