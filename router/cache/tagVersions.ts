@@ -21,6 +21,7 @@ import type { RedisClient } from '../../platform/redis/client.js';
 import type { RouterMetrics } from '../metrics.js';
 import { subscribeToInvalidations, type Subscription } from './invalidationChannel.js';
 import { RecentInvalidations } from './recentInvalidations.js';
+import { SharedRoundTrip } from './sharedRoundTrip.js';
 import type {
   InvalidationListener,
   LocalInvalidation,
@@ -49,6 +50,8 @@ export class TagVersions {
   private readonly recent = new RecentInvalidations();
   /** The policy fingerprint last seen from each subgraph ({@link policySeen}). */
   private readonly fingerprints = new Map<string, string>();
+  /** {@link heardAllPurges}' read of Redis, shared by the callers that asked before it left. */
+  private readonly barrier = new SharedRoundTrip(() => this.inRedis());
 
   constructor(
     private readonly redis: RedisClient,
@@ -78,7 +81,7 @@ export class TagVersions {
    */
   async heardAllPurges(): Promise<boolean> {
     if (!this.localUsable) return false;
-    const state = await this.inRedis().catch(() => undefined);
+    const state = await this.barrier.ask();
     return (
       this.localUsable &&
       state !== undefined &&

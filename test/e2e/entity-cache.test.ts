@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
+import { EPOCH_FIELD, SEQ_FIELD, VERSIONS_KEY } from '../../router/cache/purgeScript.js';
 import { seedIds } from '../../scripts/seed-ids.js';
 import { AUTH_SERVICE } from '../support/subgraphs.js';
 import { startFederation, tokenFor, type Federation } from '../support/federation.js';
@@ -108,6 +109,40 @@ describe('the entity cache under a fleet dashboard', () => {
     // Everything but the page cursor, which is signed with the time it was made.
     assert.deepEqual(second.fleet.robots.nodes, first.fleet.robots.nodes);
     assert.ok((await a.routerMetric('fleetgraph_router_entity_cache_hits_total')) > 0);
+  });
+
+  it("when the dashboard's operators are served from the router's memory, then one Redis read confirms every purge was heard, for both subgraphs' fetches", async () => {
+    // The in-process copies may be served only after a read of Redis's purge sequence sent
+    // after the request arrived (tagVersions.ts, heardAllPurges). The users and sessions
+    // fetches of one dashboard run in parallel and share that read (sharedRoundTrip.ts): it
+    // was one each before. Counted in the private Redis's MONITOR feed.
+    await dashboard(a, token);
+    const client = new Redis(redis.url);
+    const monitor = await client.monitor();
+    const commands: string[][] = [];
+    monitor.on('monitor', (_time: string, args: string[]) => commands.push(args));
+    const barrierReads = () =>
+      commands.filter(
+        ([name, key, ...fields]) =>
+          name?.toLowerCase() === 'hmget' &&
+          key?.endsWith(VERSIONS_KEY) &&
+          fields.join(' ') === `${EPOCH_FIELD} ${SEQ_FIELD}`,
+      ).length;
+    try {
+      const before = await entityFetches(a);
+      for (let i = 0; i < 3; i++) await dashboard(a, token);
+      assert.equal((await entityFetches(a)) - before, 0, 'the operators came from the cache');
+      // A command of our own after the reads: once the feed shows it, it shows theirs.
+      const marker = `marker:${process.pid}:${Date.now()}`;
+      await client.get(marker);
+      const deadline = Date.now() + 5_000;
+      while (!commands.some(([, key]) => key === marker) && Date.now() < deadline)
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      assert.equal(barrierReads(), 3, 'one barrier read per dashboard');
+    } finally {
+      monitor.disconnect();
+      client.disconnect();
+    }
   });
 
   it('when an operator is renamed through the router, then the next dashboard shows the new name', async () => {
