@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
-import { Redis } from 'ioredis';
 import { seedIds } from '../../scripts/seed-ids.js';
 import { startFederation, tokenFor, type Federation } from '../support/federation.js';
 import { startPrivateRedis, type PrivateRedis } from '../support/privateRedis.js';
+import { watchRedisCommands } from '../support/redisMonitor.js';
 
 const DASHBOARD = readFileSync('schema/operations/fleet-console/FleetDashboard.graphql', 'utf8');
 const ROBOT = 'query Robot($id: ID!) { robot(id: $id) { id status batteryPercent } }';
@@ -117,15 +117,12 @@ describe('the router response cache on Redis: never stale, never leaking, failin
       status: string;
       batteryPercent: number | null;
     };
-    // Every Redis command the router sends from now on, from the private Redis's MONITOR feed
-    // (in the order Redis ran them: once the control query's lookup is seen, every mutation's
-    // commands were too).
-    const client = new Redis(redis.url);
-    const monitor = await client.monitor();
-    const commands: string[][] = [];
-    monitor.on('monitor', (_time: string, args: string[]) => commands.push(args));
+    // Every Redis command the router sends from now on, from the private Redis's MONITOR feed.
+    const feed = await watchRedisCommands(redis.url);
     const policyLookups = () =>
-      commands.filter(([name, key]) => name?.toLowerCase() === 'get' && key?.includes('policy:'));
+      feed.commands.filter(
+        ([name, key]) => name?.toLowerCase() === 'get' && key?.includes('policy:'),
+      );
     try {
       // The robot's own values written back: five writes that change nothing, as the
       // router sees any write (a new body it has never seen the policy of).
@@ -142,14 +139,9 @@ describe('the router response cache on Redis: never stale, never leaking, failin
       }
       // A query this router has not seen: its policy is looked up (the control).
       await send(federation, ROBOT, { id: seedIds.robot(0, 1, 8) }, admin);
-      // A command of our own after all of them: once the feed shows it, it shows the rest.
-      const barrier = `barrier:${process.pid}:${Date.now()}`;
-      await client.get(barrier);
-      const deadline = Date.now() + 5_000;
-      while (!commands.some(([, key]) => key === barrier) && Date.now() < deadline)
-        await new Promise((resolve) => setTimeout(resolve, 20));
+      await feed.caughtUp();
       assert.ok(
-        commands.some(([name]) => ['evalsha', 'eval'].includes(name?.toLowerCase() ?? '')),
+        feed.commands.some(([name]) => ['evalsha', 'eval'].includes(name?.toLowerCase() ?? '')),
         'the feed shows the writes (their purges)',
       );
       assert.equal(
@@ -158,8 +150,7 @@ describe('the router response cache on Redis: never stale, never leaking, failin
         `one policy lookup, the new query's: ${JSON.stringify(policyLookups())}`,
       );
     } finally {
-      monitor.disconnect();
-      client.disconnect();
+      feed.close();
     }
   });
 

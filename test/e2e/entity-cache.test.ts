@@ -14,6 +14,7 @@ import { seedIds } from '../../scripts/seed-ids.js';
 import { AUTH_SERVICE } from '../support/subgraphs.js';
 import { startFederation, tokenFor, type Federation } from '../support/federation.js';
 import { startPrivateRedis, type PrivateRedis } from '../support/privateRedis.js';
+import { watchRedisCommands } from '../support/redisMonitor.js';
 
 const DASHBOARD = readFileSync('schema/operations/fleet-console/FleetDashboard.graphql', 'utf8');
 const RENAME =
@@ -117,12 +118,9 @@ describe('the entity cache under a fleet dashboard', () => {
     // fetches of one dashboard run in parallel and share that read (sharedRoundTrip.ts): it
     // was one each before. Counted in the private Redis's MONITOR feed.
     await dashboard(a, token);
-    const client = new Redis(redis.url);
-    const monitor = await client.monitor();
-    const commands: string[][] = [];
-    monitor.on('monitor', (_time: string, args: string[]) => commands.push(args));
+    const feed = await watchRedisCommands(redis.url);
     const barrierReads = () =>
-      commands.filter(
+      feed.commands.filter(
         ([name, key, ...fields]) =>
           name?.toLowerCase() === 'hmget' &&
           key?.endsWith(VERSIONS_KEY) &&
@@ -132,16 +130,10 @@ describe('the entity cache under a fleet dashboard', () => {
       const before = await entityFetches(a);
       for (let i = 0; i < 3; i++) await dashboard(a, token);
       assert.equal((await entityFetches(a)) - before, 0, 'the operators came from the cache');
-      // A command of our own after the reads: once the feed shows it, it shows theirs.
-      const marker = `marker:${process.pid}:${Date.now()}`;
-      await client.get(marker);
-      const deadline = Date.now() + 5_000;
-      while (!commands.some(([, key]) => key === marker) && Date.now() < deadline)
-        await new Promise((resolve) => setTimeout(resolve, 20));
+      await feed.caughtUp();
       assert.equal(barrierReads(), 3, 'one barrier read per dashboard');
     } finally {
-      monitor.disconnect();
-      client.disconnect();
+      feed.close();
     }
   });
 
